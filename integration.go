@@ -1,0 +1,172 @@
+package ssod
+
+import (
+	"context"
+	"net/url"
+	"unicode/utf8"
+)
+
+// Integration is one IdP configuration of an account (SendGrid's "SSO
+// Integration"). Certificates belong to exactly one integration.
+type Integration struct {
+	ID                   string // random UUID v4, lower case
+	AccountID            int64
+	Name                 string
+	Enabled              bool
+	SigninURL            string
+	SignoutURL           string
+	EntityID             string
+	CompletedIntegration bool
+	LastUpdated          int64 // Unix seconds of the last change
+}
+
+// IntegrationUpdate carries the fields of a create or PATCH request. A nil
+// field was absent from the request, which on PATCH means "leave unchanged".
+type IntegrationUpdate struct {
+	Name                 *string
+	Enabled              *bool
+	SigninURL            *string
+	SignoutURL           *string
+	EntityID             *string
+	CompletedIntegration *bool
+}
+
+// Limits on integration fields; generous for real IdPs, small enough that a
+// row stays small.
+const (
+	MaxNameLength     = 255
+	MaxURLLength      = 2048
+	MaxEntityIDLength = 1024
+)
+
+// ValidateCreate reports every problem that stops u from creating an
+// integration: all required fields present, and every field well formed.
+func (u IntegrationUpdate) ValidateCreate() error {
+	var errs Errors
+	required := []struct {
+		name    string
+		missing bool
+	}{
+		{"name", u.Name == nil},
+		{"enabled", u.Enabled == nil},
+		{"signin_url", u.SigninURL == nil},
+		{"signout_url", u.SignoutURL == nil},
+		{"entity_id", u.EntityID == nil},
+	}
+	for _, r := range required {
+		if r.missing {
+			errs = append(errs, FieldErrorf(ERequired, r.name, "%s is required", r.name))
+		}
+	}
+	errs = append(errs, u.problems()...)
+	return errs.Err()
+}
+
+// Validate reports every malformed field of a PATCH request; absent fields
+// are fine.
+func (u IntegrationUpdate) Validate() error {
+	return Errors(u.problems()).Err()
+}
+
+func (u IntegrationUpdate) problems() Errors {
+	var errs Errors
+	if u.Name != nil {
+		if e := checkText("name", *u.Name, MaxNameLength); e != nil {
+			errs = append(errs, e)
+		}
+	}
+	for _, f := range []struct {
+		name  string
+		value *string
+	}{{"signin_url", u.SigninURL}, {"signout_url", u.SignoutURL}} {
+		if f.value == nil {
+			continue
+		}
+		if e := checkURL(f.name, *f.value); e != nil {
+			errs = append(errs, e)
+		}
+	}
+	if u.EntityID != nil {
+		if e := checkText("entity_id", *u.EntityID, MaxEntityIDLength); e != nil {
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+// Apply returns in with the fields present in u changed.
+func (u IntegrationUpdate) Apply(in Integration) Integration {
+	if u.Name != nil {
+		in.Name = *u.Name
+	}
+	if u.Enabled != nil {
+		in.Enabled = *u.Enabled
+	}
+	if u.SigninURL != nil {
+		in.SigninURL = *u.SigninURL
+	}
+	if u.SignoutURL != nil {
+		in.SignoutURL = *u.SignoutURL
+	}
+	if u.EntityID != nil {
+		in.EntityID = *u.EntityID
+	}
+	if u.CompletedIntegration != nil {
+		in.CompletedIntegration = *u.CompletedIntegration
+	}
+	return in
+}
+
+// checkText accepts a non-blank string of at most max bytes with no control
+// characters, which would only ever be an injection attempt or a paste error.
+func checkText(field, s string, max int) *Error {
+	switch {
+	case s == "":
+		return FieldErrorf(EInvalid, field, "%s must not be empty", field)
+	case len(s) > max:
+		return FieldErrorf(EInvalid, field, "%s must be at most %d bytes", field, max)
+	case !utf8.ValidString(s):
+		return FieldErrorf(EInvalid, field, "%s must be valid UTF-8", field)
+	case hasControl(s):
+		return FieldErrorf(EInvalid, field, "%s must not contain control characters", field)
+	}
+	return nil
+}
+
+// checkURL accepts an absolute http or https URL with a host.
+func checkURL(field, s string) *Error {
+	if e := checkText(field, s, MaxURLLength); e != nil {
+		return e
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return FieldErrorf(EInvalid, field, "%s must be an absolute http or https URL", field)
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// IntegrationStore keeps integrations. Every method is scoped to one account:
+// another account's integration is reported exactly as a missing one.
+type IntegrationStore interface {
+	// CreateIntegration stores a new integration built from u, which must
+	// have passed ValidateCreate, with a fresh ID and LastUpdated = now.
+	CreateIntegration(ctx context.Context, accountID int64, u IntegrationUpdate, now int64) (*Integration, error)
+	// ListIntegrations returns the account's integrations, oldest first.
+	ListIntegrations(ctx context.Context, accountID int64) ([]Integration, error)
+	// GetIntegration returns ENotFound when the account has no such integration.
+	GetIntegration(ctx context.Context, accountID int64, id string) (*Integration, error)
+	// UpdateIntegration applies u and sets LastUpdated = now. ENotFound as Get.
+	UpdateIntegration(ctx context.Context, accountID int64, id string, u IntegrationUpdate, now int64) (*Integration, error)
+	// DeleteIntegration deletes the integration and its certificates in one
+	// transaction. ENotFound as Get.
+	DeleteIntegration(ctx context.Context, accountID int64, id string) error
+}
