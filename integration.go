@@ -170,3 +170,26 @@ type IntegrationStore interface {
 	// transaction. ENotFound as Get.
 	DeleteIntegration(ctx context.Context, accountID int64, id string) error
 }
+
+// ValidIntegrationID reports whether s has the shape of an integration ID:
+// a lower-case UUID. Anything else cannot name an integration, so callers
+// answer "not found" without asking the store.
+func ValidIntegrationID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}

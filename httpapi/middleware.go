@@ -1,0 +1,219 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/apikey"
+)
+
+// caller is who a request acts as once authenticated.
+type caller struct {
+	Key *ssod.APIKey
+	// AccountID is the account whose objects the request reads and writes:
+	// the key's own, or the subuser named by On-Behalf-Of.
+	AccountID int64
+}
+
+// apiHandler serves an authenticated request. A returned error is sent as
+// the contract's error array; the handler writes nothing in that case.
+type apiHandler func(w http.ResponseWriter, r *http.Request, c caller) error
+
+// requestInfo is filled in as a request travels, for the access log line.
+type requestInfo struct {
+	id        string
+	accountID int64
+	keyID     string
+}
+
+type infoKey struct{}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+// statusWriter remembers the status a handler sent.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe gives every response its request id and the contract's headers,
+// turns a panic into a 500, and logs one line per request.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &requestInfo{id: newRequestID()}
+		h := w.Header()
+		h.Set("X-Request-Id", ri.id)
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic serving request", "request_id", ri.id, "panic", fmt.Sprint(v))
+				if sw.status == 0 {
+					writeProblems(sw, ssod.ProblemsOf(errors.New("panic")))
+				}
+			}
+			s.log.InfoContext(r.Context(), "request",
+				"method", r.Method,
+				"route", routeOf(r),
+				"status", sw.status,
+				"duration_ms", float64(time.Since(start).Microseconds())/1000,
+				"request_id", ri.id,
+				"account_id", ri.accountID,
+				"key_id", ri.keyID,
+			)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// routeOf is the matched pattern, never the raw path, so that no id or
+// probe string reaches a log or metric label.
+func routeOf(r *http.Request) string {
+	if r.Pattern == "" || r.Pattern == "/" {
+		return "unmatched"
+	}
+	return r.Pattern
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+// authorize runs the contract's checks in its order: key (401), rate limit
+// (429), scope (403), On-Behalf-Of (403); then the handler.
+func (s *Server) authorize(scope ssod.Scope, h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		ri := infoFrom(ctx)
+		key, err := s.authenticate(ctx, r.Header.Get("Authorization"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		ri.keyID, ri.accountID = key.ID, key.AccountID
+		if err := s.limit(ctx, w, key.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !key.HasScope(scope) {
+			s.fail(w, r, ssod.Errorf(ssod.EForbidden, "this API key lacks the scope %s", scope))
+			return
+		}
+		c := caller{Key: key, AccountID: key.AccountID}
+		if name := r.Header.Get("On-Behalf-Of"); name != "" {
+			if c.AccountID, err = s.subuser(ctx, key.AccountID, name); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			ri.accountID = c.AccountID
+		}
+		if err := h(w, r, c); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+var errUnauthorized = ssod.Errorf(ssod.EUnauthorized, "authorization required: send a valid API key as 'Authorization: Bearer <key>'")
+
+// authenticate returns the active key the header presents. Every failure
+// reads the same, so a caller learns nothing about which keys exist.
+func (s *Server) authenticate(ctx context.Context, header string) (*ssod.APIKey, error) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errUnauthorized
+	}
+	id, secret, ok := apikey.Split(strings.TrimSpace(token))
+	if !ok {
+		return nil, errUnauthorized
+	}
+	key, err := s.store.FindKey(ctx, id)
+	if ssod.CodeOf(err) == ssod.ENotFound {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if !apikey.Verify(secret, key.SecretHash) || key.RevokedAt != 0 {
+		return nil, errUnauthorized
+	}
+	return key, nil
+}
+
+// limit counts the request against the key's budget and sets the
+// X-RateLimit headers that every authenticated response carries.
+func (s *Server) limit(ctx context.Context, w http.ResponseWriter, keyID string) error {
+	if s.limiter == nil {
+		return nil
+	}
+	d, err := s.limiter.Allow(ctx, keyID)
+	if err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+	if !d.Allowed {
+		wait := int64(math.Ceil(d.Reset.Sub(s.now()).Seconds()))
+		h.Set("Retry-After", strconv.FormatInt(max(wait, 1), 10))
+		return ssod.Errorf(ssod.ERateLimited, "rate limit of %d requests exceeded; retry after %d", d.Limit, d.Reset.Unix())
+	}
+	return nil
+}
+
+// subuser resolves On-Behalf-Of to an account the key's account is parent of.
+func (s *Server) subuser(ctx context.Context, parentID int64, name string) (int64, error) {
+	forbidden := ssod.Errorf(ssod.EForbidden, "On-Behalf-Of must name a subuser of this API key's account")
+	if ssod.ValidateAccountName(name) != nil {
+		return 0, forbidden
+	}
+	acct, err := s.store.FindAccountByName(ctx, name)
+	if ssod.CodeOf(err) == ssod.ENotFound {
+		return 0, forbidden
+	}
+	if err != nil {
+		return 0, fmt.Errorf("on-behalf-of: %w", err)
+	}
+	if acct.ParentID != parentID {
+		return 0, forbidden
+	}
+	return acct.ID, nil
+}

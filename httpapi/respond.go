@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/ssod/ssod"
+)
+
+// writeJSON sends v as the response body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only our own response types are encoded here; failing is a bug.
+		panic("httpapi: encode response: " + err.Error())
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// problemJSON is one element of the contract's error array.
+type problemJSON struct {
+	Message string  `json:"message"`
+	Field   *string `json:"field"`
+	ErrorID string  `json:"error_id"`
+}
+
+// writeProblems sends the error array; the first problem sets the status.
+func writeProblems(w http.ResponseWriter, problems []*ssod.Error) {
+	out := make([]problemJSON, len(problems))
+	for i, p := range problems {
+		out[i] = problemJSON{Message: p.Message, ErrorID: string(p.Code)}
+		if p.Field != "" {
+			out[i].Field = &p.Field
+		}
+	}
+	writeJSON(w, statusOf(problems[0]), out)
+}
+
+// fail sends err to the client as the error array. An error that is not a
+// domain error is logged with the request id and shown only as "internal".
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	problems := ssod.ProblemsOf(err)
+	if problems[0].Code == ssod.EInternal {
+		s.log.ErrorContext(r.Context(), "internal error", "request_id", infoFrom(r.Context()).id, "err", err)
+	}
+	writeProblems(w, problems)
+}
+
+// statusOf maps an error code to its HTTP status, in this one place.
+func statusOf(e *ssod.Error) int {
+	switch e.Code {
+	case ssod.ENotFound:
+		return http.StatusNotFound
+	case ssod.EUnauthorized:
+		return http.StatusUnauthorized
+	case ssod.EForbidden:
+		return http.StatusForbidden
+	case ssod.ERateLimited:
+		return http.StatusTooManyRequests
+	case ssod.EConflict:
+		return http.StatusConflict
+	case ssod.EMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case ssod.EUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
+	case ssod.EInternal:
+		return http.StatusInternalServerError
+	case ssod.ETooLarge:
+		if e.Field == "" { // the whole body; a too-large field is a 400
+			return http.StatusRequestEntityTooLarge
+		}
+	}
+	return http.StatusBadRequest
+}

@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/ssod/ssod"
+)
+
+// routes is the API's table of contents.
+func (s *Server) routes() {
+	r := newRouter(s)
+
+	r.api("POST /v3/sso/integrations", ssod.ScopeSettingsCreate, s.createIntegration)
+	r.api("GET /v3/sso/integrations", ssod.ScopeSettingsRead, s.listIntegrations)
+	r.api("GET /v3/sso/integrations/{id}", ssod.ScopeSettingsRead, s.getIntegration)
+	r.api("PATCH /v3/sso/integrations/{id}", ssod.ScopeSettingsUpdate, s.updateIntegration)
+	r.api("DELETE /v3/sso/integrations/{id}", ssod.ScopeSettingsDelete, s.deleteIntegration)
+	r.api("GET /v3/sso/integrations/{integration_id}/certificates", ssod.ScopeSettingsRead, s.listCertificates)
+
+	r.api("POST /v3/sso/certificates", ssod.ScopeSettingsCreate, s.createCertificate)
+	r.api("GET /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsRead, s.getCertificate)
+	r.api("PATCH /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsUpdate, s.updateCertificate)
+	r.api("DELETE /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsDelete, s.deleteCertificate)
+
+	r.public("GET /openapi.json", http.HandlerFunc(s.serveOpenAPI))
+
+	r.finish()
+}
+
+// router registers method-and-path patterns and, once all are known, the
+// contract's 404 and 405 answers (with an Allow header) in place of the
+// standard library's plain-text ones.
+type router struct {
+	s       *Server
+	mux     *http.ServeMux
+	methods map[string][]string // path -> methods, in registration order
+	paths   []string
+}
+
+func newRouter(s *Server) *router {
+	return &router{s: s, mux: s.mux, methods: map[string][]string{}}
+}
+
+// api registers an authenticated operation that needs scope.
+func (rt *router) api(pattern string, scope ssod.Scope, h apiHandler) {
+	rt.public(pattern, rt.s.authorize(scope, h))
+}
+
+func (rt *router) public(pattern string, h http.Handler) {
+	method, path, _ := strings.Cut(pattern, " ")
+	if _, seen := rt.methods[path]; !seen {
+		rt.paths = append(rt.paths, path)
+	}
+	rt.methods[path] = append(rt.methods[path], method)
+	rt.mux.Handle(pattern, h)
+}
+
+func (rt *router) finish() {
+	for _, path := range rt.paths {
+		allow := slices.Clone(rt.methods[path])
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		allowHeader := strings.Join(allow, ", ")
+		// A pattern without a method matches only the methods the ones above
+		// do not, which is exactly the 405 case.
+		rt.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allowHeader)
+			writeProblems(w, []*ssod.Error{ssod.Errorf(ssod.EMethodNotAllowed, "method %s is not allowed here; allowed: %s", r.Method, allowHeader)})
+		})
+	}
+	rt.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblems(w, []*ssod.Error{ssod.Errorf(ssod.ENotFound, "no such path")})
+	})
+}

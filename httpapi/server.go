@@ -1,0 +1,73 @@
+// Package httpapi serves ssod's REST API: SendGrid's v3 SSO paths, with the
+// wire contract's authentication, rate limits, error array and headers.
+package httpapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/openapi"
+	"github.com/ssod/ssod/ratelimit"
+)
+
+// Config holds what the server needs.
+type Config struct {
+	Store ssod.Store
+	// Limiter budgets requests per key; nil turns rate limiting off.
+	Limiter ratelimit.Limiter
+	// PublicURL is the base of the SAML URLs reported for integrations.
+	PublicURL string
+	Logger    *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server is the API's http.Handler.
+type Server struct {
+	store     ssod.Store
+	limiter   ratelimit.Limiter
+	publicURL string
+	log       *slog.Logger
+	now       func() time.Time
+	mux       *http.ServeMux
+	document  []byte // ssod's OpenAPI document, served at /openapi.json
+}
+
+// NewServer returns the API handler for cfg.
+func NewServer(cfg Config) (*Server, error) {
+	doc, err := openapi.Document()
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	s := &Server{
+		document:  doc,
+		store:     cfg.Store,
+		limiter:   cfg.Limiter,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		mux:       http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(s.document)
+}
+
+// ServeHTTP sends every request through the common middleware and the routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.observe(s.mux).ServeHTTP(w, r)
+}

@@ -1,0 +1,141 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/ssod/ssod"
+)
+
+const certificateColumns = `id, account_id, integration_id, public_certificate, not_before, not_after, enabled`
+
+func scanCertificate(r scanner) (ssod.Certificate, error) {
+	var c ssod.Certificate
+	err := r.Scan(&c.ID, &c.AccountID, &c.IntegrationID, &c.PEM, &c.NotBefore, &c.NotAfter, &c.Enabled)
+	return c, err
+}
+
+func errCertificateNotFound(id int64) error {
+	return ssod.Errorf(ssod.ENotFound, "SSO certificate %d not found", id)
+}
+
+// CreateCertificate implements ssod.CertificateStore.
+func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
+	const op = "create certificate"
+	if err := u.ValidateCreate(); err != nil {
+		return nil, err // a caller bug, reported rather than dereferenced
+	}
+	c := u.Apply(ssod.Certificate{AccountID: accountID, Enabled: true})
+	// Selecting the integration in the insert itself makes the ownership
+	// check and the write one atomic step: no row when it is not the
+	// account's, and no window in which it could be deleted in between.
+	res, err := s.writer.ExecContext(ctx,
+		`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
+		 SELECT account_id, id, ?, ?, ?, ? FROM integrations WHERE id = ? AND account_id = ?`,
+		c.PEM, c.NotBefore, c.NotAfter, c.Enabled, c.IntegrationID, accountID)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if n == 0 {
+		return nil, ssod.ErrIntegrationNotYours()
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return nil, wrap(op, err)
+	}
+	return &c, nil
+}
+
+// GetCertificate implements ssod.CertificateStore.
+func (s *Store) GetCertificate(ctx context.Context, accountID int64, id int64) (*ssod.Certificate, error) {
+	c, err := getCertificate(ctx, s.reader, accountID, id)
+	if err != nil {
+		return nil, wrap("get certificate", err)
+	}
+	return &c, nil
+}
+
+// getCertificate reads one of the account's certificates through q, the
+// reader or a write transaction. Another account's is reported as missing.
+func getCertificate(ctx context.Context, q querier, accountID, id int64) (ssod.Certificate, error) {
+	c, err := scanCertificate(q.QueryRowContext(ctx,
+		`SELECT `+certificateColumns+` FROM certificates WHERE id = ? AND account_id = ?`, id, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, errCertificateNotFound(id)
+	}
+	return c, err
+}
+
+// UpdateCertificate implements ssod.CertificateStore.
+func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
+	const op = "update certificate"
+	var c ssod.Certificate
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		old, err := getCertificate(ctx, tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		if u.IntegrationID != nil {
+			if _, err := getIntegration(ctx, tx, accountID, *u.IntegrationID); err != nil {
+				if ssod.CodeOf(err) == ssod.ENotFound {
+					return ssod.ErrIntegrationNotYours()
+				}
+				return err
+			}
+		}
+		c = u.Apply(old)
+		_, err = tx.ExecContext(ctx,
+			`UPDATE certificates SET integration_id = ?, public_certificate = ?, not_before = ?, not_after = ?, enabled = ?
+			 WHERE id = ? AND account_id = ?`,
+			c.IntegrationID, c.PEM, c.NotBefore, c.NotAfter, c.Enabled, id, accountID)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return &c, nil
+}
+
+// DeleteCertificate implements ssod.CertificateStore.
+func (s *Store) DeleteCertificate(ctx context.Context, accountID int64, id int64) (*ssod.Certificate, error) {
+	const op = "delete certificate"
+	var c ssod.Certificate
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		if c, err = getCertificate(ctx, tx, accountID, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM certificates WHERE id = ? AND account_id = ?`, id, accountID)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return &c, nil
+}
+
+// ListCertificates implements ssod.CertificateStore.
+func (s *Store) ListCertificates(ctx context.Context, accountID int64, integrationID string) ([]ssod.Certificate, error) {
+	const op = "list certificates"
+	var cs []ssod.Certificate
+	// One read transaction, so the ownership check and the list see the same
+	// snapshot even if the integration is deleted meanwhile.
+	err := s.read(ctx, op, func(tx *sql.Tx) error {
+		if _, err := getIntegration(ctx, tx, accountID, integrationID); err != nil {
+			return err
+		}
+		var err error
+		cs, err = list(ctx, tx, scanCertificate,
+			`SELECT `+certificateColumns+` FROM certificates WHERE integration_id = ? AND account_id = ? ORDER BY id`,
+			integrationID, accountID)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return cs, nil
+}

@@ -1,0 +1,127 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/ssod/ssod"
+)
+
+const integrationColumns = `id, account_id, name, enabled, signin_url, signout_url, entity_id, completed_integration, last_updated`
+
+func scanIntegration(r scanner) (ssod.Integration, error) {
+	var in ssod.Integration
+	err := r.Scan(&in.ID, &in.AccountID, &in.Name, &in.Enabled, &in.SigninURL, &in.SignoutURL,
+		&in.EntityID, &in.CompletedIntegration, &in.LastUpdated)
+	return in, err
+}
+
+func errIntegrationNotFound(id string) error {
+	return ssod.Errorf(ssod.ENotFound, "SSO integration %q not found", id)
+}
+
+// CreateIntegration implements ssod.IntegrationStore.
+func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.IntegrationUpdate, now int64) (*ssod.Integration, error) {
+	if err := u.ValidateCreate(); err != nil {
+		return nil, err // a caller bug; storing empty fields would hide it
+	}
+	in := u.Apply(ssod.Integration{ID: newUUID(), AccountID: accountID, LastUpdated: now})
+	_, err := s.writer.ExecContext(ctx,
+		`INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
+		in.EntityID, in.CompletedIntegration, in.LastUpdated)
+	switch {
+	case isForeignKey(err):
+		return nil, ssod.Errorf(ssod.ENotFound, "account %d does not exist", accountID)
+	case err != nil:
+		return nil, wrap("create integration", err)
+	}
+	return &in, nil
+}
+
+// ListIntegrations implements ssod.IntegrationStore.
+func (s *Store) ListIntegrations(ctx context.Context, accountID int64) ([]ssod.Integration, error) {
+	ins, err := list(ctx, s.reader, scanIntegration,
+		`SELECT `+integrationColumns+` FROM integrations WHERE account_id = ? ORDER BY seq`, accountID)
+	if err != nil {
+		return nil, wrap("list integrations", err)
+	}
+	return ins, nil
+}
+
+// GetIntegration implements ssod.IntegrationStore.
+func (s *Store) GetIntegration(ctx context.Context, accountID int64, id string) (*ssod.Integration, error) {
+	in, err := getIntegration(ctx, s.reader, accountID, id)
+	if err != nil {
+		return nil, wrap("get integration", err)
+	}
+	return &in, nil
+}
+
+// getIntegration reads one of the account's integrations through q, the
+// reader or a write transaction. Another account's is reported as missing.
+func getIntegration(ctx context.Context, q querier, accountID int64, id string) (ssod.Integration, error) {
+	in, err := scanIntegration(q.QueryRowContext(ctx,
+		`SELECT `+integrationColumns+` FROM integrations WHERE id = ? AND account_id = ?`, id, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return in, errIntegrationNotFound(id)
+	}
+	return in, err
+}
+
+// UpdateIntegration implements ssod.IntegrationStore.
+func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id string, u ssod.IntegrationUpdate, now int64) (*ssod.Integration, error) {
+	const op = "update integration"
+	var in ssod.Integration
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		old, err := getIntegration(ctx, tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		in = u.Apply(old)
+		in.LastUpdated = now
+		_, err = tx.ExecContext(ctx,
+			`UPDATE integrations SET name = ?, enabled = ?, signin_url = ?, signout_url = ?, entity_id = ?,
+			     completed_integration = ?, last_updated = ?
+			 WHERE id = ? AND account_id = ?`,
+			in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID,
+			in.CompletedIntegration, in.LastUpdated, id, accountID)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return &in, nil
+}
+
+// DeleteIntegration implements ssod.IntegrationStore.
+func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id string) error {
+	// One statement is one transaction: the foreign key's ON DELETE CASCADE
+	// removes the certificates in it, and a certificate insert for this
+	// integration either commits before (and is removed) or fails after.
+	res, err := s.writer.ExecContext(ctx, `DELETE FROM integrations WHERE id = ? AND account_id = ?`, id, accountID)
+	if err != nil {
+		return wrap("delete integration", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap("delete integration", err)
+	}
+	if n == 0 {
+		return errIntegrationNotFound(id)
+	}
+	return nil
+}
+
+// newUUID returns a random (version 4) UUID in lower case. Integration ids are
+// random so that one account cannot guess another's.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])         // never fails; see crypto/rand.Read
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,255 @@
+package sqlite
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"testing"
+
+	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/storetest"
+)
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) ssod.Store {
+		s := openStore(t, filepath.Join(t.TempDir(), "ssod.db"))
+		t.Cleanup(func() { closeStore(t, s) })
+		return s
+	})
+}
+
+func openStore(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", path, err)
+	}
+	return s
+}
+
+func closeStore(t *testing.T, s *Store) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+func TestMigrationsAreIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ssod.db")
+	s := openStore(t, path)
+	if _, err := s.CreateAccount(t.Context(), "main", 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	closeStore(t, s)
+
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		s = openStore(t, path)
+		if _, err := s.FindAccountByName(t.Context(), "main"); err != nil {
+			t.Errorf("account lost on reopen: %v", err)
+		}
+		rows, err := s.reader.QueryContext(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want []int
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, v)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		for _, m := range ms {
+			want = append(want, m.version)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("schema_migrations holds versions %v, want one row each for %v", got, want)
+		}
+		closeStore(t, s)
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ssod.db")
+	s := openStore(t, path)
+	if _, err := s.writer.ExecContext(t.Context(),
+		`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	closeStore(t, s)
+	if s, err := Open(t.Context(), path); err == nil {
+		s.Close()
+		t.Fatal("Open accepted a database migrated by a newer binary")
+	}
+}
+
+// TestPragmas checks the settings durability and integrity rest on, on the
+// connections themselves: the DSN could silently fail to apply them.
+func TestPragmas(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "ssod.db"))
+	defer closeStore(t, s)
+	for _, tc := range []struct {
+		pool         string
+		pragma, want string
+	}{
+		{"writer", "journal_mode", "wal"},
+		{"writer", "synchronous", "2"}, // FULL
+		{"writer", "foreign_keys", "1"},
+		{"writer", "busy_timeout", "5000"},
+		{"writer", "query_only", "0"},
+		{"reader", "journal_mode", "wal"},
+		{"reader", "foreign_keys", "1"},
+		{"reader", "busy_timeout", "5000"},
+		{"reader", "query_only", "1"},
+	} {
+		db := s.writer
+		if tc.pool == "reader" {
+			db = s.reader
+		}
+		conn, err := db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		err = conn.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got)
+		conn.Close()
+		if err != nil {
+			t.Errorf("%s: PRAGMA %s: %v", tc.pool, tc.pragma, err)
+		} else if got != tc.want {
+			t.Errorf("%s: PRAGMA %s = %s, want %s", tc.pool, tc.pragma, got, tc.want)
+		}
+	}
+}
+
+func TestReaderRefusesWrites(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "ssod.db"))
+	defer closeStore(t, s)
+	if _, err := s.reader.ExecContext(t.Context(), `INSERT INTO accounts (name, created_at) VALUES ('x', 0)`); err == nil {
+		t.Error("the reader pool accepted a write")
+	}
+}
+
+// snapshot is everything a store holds, read through its public API.
+type snapshot struct {
+	Accounts     []ssod.Account
+	Keys         []ssod.APIKey
+	Integrations [][]ssod.Integration // per account
+	Certificates [][]ssod.Certificate // per integration
+}
+
+func takeSnapshot(t *testing.T, s *Store) snapshot {
+	t.Helper()
+	ctx := t.Context()
+	var snap snapshot
+	var err error
+	if snap.Accounts, err = s.ListAccounts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if snap.Keys, err = s.ListKeys(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range snap.Accounts {
+		ins, err := s.ListIntegrations(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap.Integrations = append(snap.Integrations, ins)
+		for _, in := range ins {
+			cs, err := s.ListCertificates(ctx, a.ID, in.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snap.Certificates = append(snap.Certificates, cs)
+		}
+	}
+	return snap
+}
+
+// fill writes one of everything, including updates and deletes, so that
+// what a reopen must reproduce is more than a first insert.
+func fill(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := t.Context()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ptr := func(s string) *string { return &s }
+	yes, no := true, false
+	main, err := s.CreateAccount(ctx, "main", 0, 100)
+	must(err)
+	sub, err := s.CreateAccount(ctx, "sub", main.ID, 101)
+	must(err)
+	must(s.CreateKey(ctx, ssod.APIKey{ID: "k1", AccountID: main.ID, Name: "ci", Scopes: ssod.AllScopes(), SecretHash: []byte{0, 1, 255}, CreatedAt: 102}))
+	must(s.CreateKey(ctx, ssod.APIKey{ID: "k2", AccountID: sub.ID, Name: "ro", Scopes: []ssod.Scope{ssod.ScopeSettingsRead}, SecretHash: []byte{9}, CreatedAt: 103}))
+	must(s.RevokeKey(ctx, "k2", 104))
+	u := ssod.IntegrationUpdate{Name: ptr("okta"), Enabled: &yes, SigninURL: ptr("https://idp.example/in"),
+		SignoutURL: ptr("https://idp.example/out"), EntityID: ptr("urn:okta")}
+	in, err := s.CreateIntegration(ctx, main.ID, u, 105)
+	must(err)
+	_, err = s.UpdateIntegration(ctx, main.ID, in.ID, ssod.IntegrationUpdate{CompletedIntegration: &yes}, 106)
+	must(err)
+	_, err = s.CreateIntegration(ctx, sub.ID, u, 107)
+	must(err)
+	for i := range 3 {
+		c, err := s.CreateCertificate(ctx, main.ID, ssod.CertificateUpdate{IntegrationID: &in.ID,
+			X509: &ssod.X509{PEM: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n", NotBefore: int64(i), NotAfter: 1000}})
+		must(err)
+		switch i {
+		case 0:
+			_, err = s.DeleteCertificate(ctx, main.ID, c.ID)
+		case 1:
+			_, err = s.UpdateCertificate(ctx, main.ID, c.ID, ssod.CertificateUpdate{Enabled: &no})
+		}
+		must(err)
+	}
+}
+
+func TestReopenReturnsWhatWasWritten(t *testing.T) {
+	// The URI-significant characters in the name check that the path is
+	// escaped: unescaped, SQLite would open a file named "ssod".
+	path := filepath.Join(t.TempDir(), "ssod?x=1#frag%41.db")
+	s := openStore(t, path)
+	fill(t, s)
+	before := takeSnapshot(t, s)
+	closeStore(t, s)
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database file not at the path given: %v", err)
+	}
+
+	s = openStore(t, path)
+	defer closeStore(t, s)
+	after := takeSnapshot(t, s)
+	if len(before.Accounts) != 2 || len(before.Keys) != 2 || len(before.Certificates) != 2 || len(before.Certificates[0]) != 2 {
+		t.Fatalf("fill wrote less than it should: %+v", before)
+	}
+	if !reflect.DeepEqual(after, before) {
+		t.Errorf("after reopen:\n got %+v\nwant %+v", after, before)
+	}
+}
+
+func TestNewUUID(t *testing.T) {
+	v4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 1000 {
+		id := newUUID()
+		if !v4.MatchString(id) {
+			t.Fatalf("newUUID() = %q, not a lower-case UUID v4", id)
+		}
+		if seen[id] {
+			t.Fatalf("newUUID() repeated %q", id)
+		}
+		seen[id] = true
+	}
+}
