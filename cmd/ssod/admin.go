@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/apikey"
+)
+
+// admin runs the accounts and keys subcommands against the database.
+func admin(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flagSet(cmd, stderr)
+	dsn := dbFlag(fs, getenv)
+	var parent, account, scopes, name *string
+	switch cmd {
+	case "accounts create":
+		parent = fs.String("parent", "", "name of the parent account (makes a subuser)")
+	case "keys create":
+		account = fs.String("account", "", "account the key acts for (required)")
+		scopes = fs.String("scopes", "", "comma-separated scopes (default: all)")
+		name = fs.String("name", "", "a label for the key")
+	case "keys list":
+		account = fs.String("account", "", "list only this account's keys")
+	case "accounts list", "keys revoke":
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	wantArgs := map[string]int{"accounts create": 1, "keys revoke": 1}[cmd]
+	if len(pos) != wantArgs {
+		return fmt.Errorf("%s: want %d argument(s), got %d\n%s", cmd, wantArgs, len(pos), usage)
+	}
+	store, err := openStore(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	now := time.Now().Unix()
+
+	switch cmd {
+	case "accounts create":
+		if err := ssod.ValidateAccountName(pos[0]); err != nil {
+			return err
+		}
+		var parentID int64
+		if *parent != "" {
+			p, err := store.FindAccountByName(ctx, *parent)
+			if err != nil {
+				return fmt.Errorf("parent %q: %w", *parent, err)
+			}
+			parentID = p.ID
+		}
+		acct, err := store.CreateAccount(ctx, pos[0], parentID, now)
+		if err != nil {
+			return fmt.Errorf("create account %q: %w", pos[0], err)
+		}
+		fmt.Fprintf(stdout, "%s\n", acct.Name)
+	case "accounts list":
+		list, err := store.ListAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		byID := map[int64]string{}
+		for _, a := range list {
+			byID[a.ID] = a.Name
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tPARENT\tCREATED")
+		for _, a := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name, orDash(byID[a.ParentID]), unixTime(a.CreatedAt))
+		}
+		return tw.Flush()
+	case "keys create":
+		if *account == "" {
+			return fmt.Errorf("keys create: --account is required")
+		}
+		acct, err := store.FindAccountByName(ctx, *account)
+		if err != nil {
+			return fmt.Errorf("account %q: %w", *account, err)
+		}
+		list := ssod.AllScopes()
+		if *scopes != "" {
+			if list, err = ssod.ParseScopes(*scopes); err != nil {
+				return err
+			}
+		}
+		key, err := createKey(ctx, store, acct.ID, list, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, key)
+	case "keys list":
+		var accountID int64
+		names := map[int64]string{}
+		accounts, err := store.ListAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range accounts {
+			names[a.ID] = a.Name
+			if a.Name == *account {
+				accountID = a.ID
+			}
+		}
+		if *account != "" && accountID == 0 {
+			return fmt.Errorf("account %q: %w", *account, ssod.Errorf(ssod.ENotFound, "no such account"))
+		}
+		keys, err := store.ListKeys(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KEY_ID\tACCOUNT\tNAME\tSCOPES\tCREATED\tREVOKED")
+		for _, k := range keys {
+			scopeNames := make([]string, len(k.Scopes))
+			for i, s := range k.Scopes {
+				scopeNames[i] = string(s)
+			}
+			revoked := "-"
+			if k.RevokedAt != 0 {
+				revoked = unixTime(k.RevokedAt)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, names[k.AccountID], orDash(k.Name), strings.Join(scopeNames, ","), unixTime(k.CreatedAt), revoked)
+		}
+		return tw.Flush()
+	case "keys revoke":
+		id := pos[0]
+		if full, _, ok := apikey.Split(id); ok {
+			id = full // a whole key was pasted: revoke it by its ID
+		}
+		if err := store.RevokeKey(ctx, id, now); err != nil {
+			return fmt.Errorf("revoke key %q: %w", id, err)
+		}
+		fmt.Fprintf(stdout, "revoked %s\n", id)
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func unixTime(sec int64) string { return time.Unix(sec, 0).UTC().Format(time.RFC3339) }

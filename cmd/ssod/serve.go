@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/apikey"
+	"github.com/ssod/ssod/httpapi"
+	"github.com/ssod/ssod/ratelimit"
+)
+
+// Timeouts that keep a slow or idle client from holding a connection.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 20 * time.Second
+)
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flagSet("serve", stderr)
+	addr := envString(fs, getenv, "addr", "SSOD_ADDR", "localhost:8080", "address to listen on")
+	dsn := dbFlag(fs, getenv)
+	publicURL := envString(fs, getenv, "public-url", "SSOD_PUBLIC_URL", "", "base URL the IdP reaches ssod at (default http://ADDR)")
+	rateLimit := envString(fs, getenv, "rate-limit", "SSOD_RATE_LIMIT", ratelimit.Default.String(), "requests per key per window, N/DURATION or off")
+	logFormat := envString(fs, getenv, "log-format", "SSOD_LOG_FORMAT", "text", "log format: text or json")
+	logLevel := envString(fs, getenv, "log-level", "SSOD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	if rest, err := parseArgs(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", rest[0])
+	}
+	logger, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	limits, err := ratelimit.ParseConfig(*rateLimit)
+	if err != nil {
+		return err
+	}
+
+	store, err := openStore(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := firstStart(ctx, store, stderr); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if *publicURL == "" {
+		*publicURL = "http://" + ln.Addr().String()
+	}
+	var limiter ratelimit.Limiter
+	if limits.Enabled() {
+		limiter = ratelimit.NewMemory(limits, time.Now)
+	}
+	api, err := httpapi.NewServer(httpapi.Config{
+		Store:     store,
+		Limiter:   limiter,
+		PublicURL: *publicURL,
+		Logger:    logger,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	logger.Info("ssod listening", "addr", ln.Addr().String(), "public_url", *publicURL, "rate_limit", limits.String())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("ssod shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("ssod stopped")
+	return nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// firstStart gives an empty database the account "main" and one full-scope
+// key, printed once, so the quick start needs no other step.
+func firstStart(ctx context.Context, store ssod.Store, stderr io.Writer) error {
+	accounts, err := store.ListAccounts(ctx)
+	if err != nil || len(accounts) > 0 {
+		return err
+	}
+	acct, err := store.CreateAccount(ctx, "main", 0, time.Now().Unix())
+	if ssod.CodeOf(err) == ssod.EConflict {
+		return nil // another instance started first
+	}
+	if err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	key, err := createKey(ctx, store, acct.ID, ssod.AllScopes(), "first-start key")
+	if err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	fmt.Fprintf(stderr, "ssod: new database: created account \"main\" and this API key with every scope (shown once; keep it):\n%s\n", key)
+	return nil
+}
+
+// createKey makes and stores a key, returning its plaintext.
+func createKey(ctx context.Context, store ssod.Store, accountID int64, scopes []ssod.Scope, name string) (string, error) {
+	plaintext, id, hash, err := apikey.New()
+	if err != nil {
+		return "", err
+	}
+	err = store.CreateKey(ctx, ssod.APIKey{
+		ID: id, AccountID: accountID, Name: name, Scopes: scopes, SecretHash: hash, CreatedAt: time.Now().Unix(),
+	})
+	if err != nil {
+		return "", fmt.Errorf("create key: %w", err)
+	}
+	return plaintext, nil
+}
