@@ -88,11 +88,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					writeProblems(sw, ssod.ProblemsOf(errors.New("panic")))
 				}
 			}
+			took := time.Since(start)
+			route := routeOf(r)
+			s.metrics.observe(route, r.Method, sw.status, took)
 			s.log.InfoContext(r.Context(), "request",
 				"method", r.Method,
-				"route", routeOf(r),
+				"route", route,
 				"status", sw.status,
-				"duration_ms", float64(time.Since(start).Microseconds())/1000,
+				"duration_ms", float64(took.Microseconds())/1000,
 				"request_id", ri.id,
 				"account_id", ri.accountID,
 				"key_id", ri.keyID,
@@ -124,6 +127,9 @@ func (s *Server) authorize(scope ssod.Scope, h apiHandler) http.Handler {
 		ctx := r.Context()
 		ri := infoFrom(ctx)
 		key, err := s.authenticate(ctx, r.Header.Get("Authorization"))
+		if ssod.CodeOf(err) == ssod.EUnauthorized {
+			s.metrics.authFails.Inc()
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -192,6 +198,7 @@ func (s *Server) limit(ctx context.Context, w http.ResponseWriter, keyID string)
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
 	if !d.Allowed {
+		s.metrics.limited.Inc()
 		wait := int64(math.Ceil(d.Reset.Sub(s.now()).Seconds()))
 		h.Set("Retry-After", strconv.FormatInt(max(wait, 1), 10))
 		return ssod.Errorf(ssod.ERateLimited, "rate limit of %d requests exceeded; retry after %d", d.Limit, d.Reset.Unix())

@@ -43,6 +43,8 @@ func writeProblems(w http.ResponseWriter, problems []*ssod.Error) {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	problems := ssod.ProblemsOf(err)
 	if problems[0].Code == ssod.EInternal {
+		// Every error that is not a domain error comes from the database.
+		s.metrics.dbErrors.Inc()
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", infoFrom(r.Context()).id, "err", err)
 	}
 	writeProblems(w, problems)

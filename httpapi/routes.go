@@ -25,6 +25,9 @@ func (s *Server) routes() {
 	r.api("DELETE /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsDelete, s.deleteCertificate)
 
 	r.public("GET /openapi.json", http.HandlerFunc(s.serveOpenAPI))
+	r.public("GET /healthz", http.HandlerFunc(s.healthz))
+	r.public("GET /readyz", http.HandlerFunc(s.readyz))
+	r.public("GET /metrics", s.metrics.handler())
 
 	r.finish()
 }

@@ -35,6 +35,7 @@ type Server struct {
 	now       func() time.Time
 	mux       *http.ServeMux
 	document  []byte // ssod's OpenAPI document, served at /openapi.json
+	metrics   *metrics
 }
 
 // NewServer returns the API handler for cfg.
@@ -45,6 +46,7 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		document:  doc,
+		metrics:   newMetrics(),
 		store:     cfg.Store,
 		limiter:   cfg.Limiter,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),

@@ -34,6 +34,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	rateLimit := envString(fs, getenv, "rate-limit", "SSOD_RATE_LIMIT", ratelimit.Default.String(), "requests per key per window, N/DURATION or off")
 	logFormat := envString(fs, getenv, "log-format", "SSOD_LOG_FORMAT", "text", "log format: text or json")
 	logLevel := envString(fs, getenv, "log-level", "SSOD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	tlsCert := envString(fs, getenv, "tls-cert", "SSOD_TLS_CERT", "", "PEM certificate file: serve HTTPS (with --tls-key)")
+	tlsKey := envString(fs, getenv, "tls-key", "SSOD_TLS_KEY", "", "PEM private key file for --tls-cert")
+	headerTimeout := fs.Duration("header-timeout", readHeaderTimeout, "how long a client may take to send its request headers")
 	if rest, err := parseArgs(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -46,6 +49,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	limits, err := ratelimit.ParseConfig(*rateLimit)
 	if err != nil {
 		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("serve: --tls-cert and --tls-key go together")
 	}
 
 	store, err := openStore(ctx, *dsn)
@@ -61,8 +67,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+	}
 	if *publicURL == "" {
-		*publicURL = "http://" + ln.Addr().String()
+		*publicURL = scheme + "://" + ln.Addr().String()
 	}
 	var limiter ratelimit.Limiter
 	if limits.Enabled() {
@@ -79,7 +89,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	srv := &http.Server{
 		Handler:           api,
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: *headerTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
@@ -87,10 +97,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	logger.Info("ssod listening", "addr", ln.Addr().String(), "public_url", *publicURL, "rate_limit", limits.String())
+	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String())
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if *tlsCert != "" {
+			served <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)

@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"testing"
 	"time"
 )
@@ -22,7 +23,8 @@ type Options struct {
 	CommonName string
 	NotBefore  time.Time
 	NotAfter   time.Time
-	RSABits    int // when set, an RSA key of this size instead of ECDSA
+	RSABits    int      // when set, an RSA key of this size instead of ECDSA
+	Hosts      []string // DNS names or IP addresses, for a TLS server certificate
 }
 
 // Cert is a generated certificate with its key.
@@ -65,6 +67,13 @@ func New(t testing.TB, o Options) Cert {
 		NotBefore:    o.NotBefore.Truncate(time.Second),
 		NotAfter:     o.NotAfter.Truncate(time.Second),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	for _, h := range o.Hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
