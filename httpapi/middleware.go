@@ -143,6 +143,9 @@ func (s *Server) authorize(scope ssod.Scope, h apiHandler) http.Handler {
 			s.fail(w, r, ssod.Errorf(ssod.EForbidden, "this API key lacks the scope %s", scope))
 			return
 		}
+		// Stores record this actor in the audit trail of every change.
+		ctx = ssod.WithActor(ctx, ssod.Actor{AccountID: key.AccountID, KeyID: key.ID})
+		r = r.WithContext(ctx)
 		c := caller{Key: key, AccountID: key.AccountID}
 		if name := r.Header.Get("On-Behalf-Of"); name != "" {
 			if c.AccountID, err = s.subuser(ctx, key.AccountID, name); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 
 	"github.com/ssod/ssod"
 )
@@ -30,21 +31,27 @@ func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.C
 	// Selecting the integration in the insert itself makes the ownership
 	// check and the write one atomic step: no row when it is not the
 	// account's, and no window in which it could be deleted in between.
-	res, err := s.writer.ExecContext(ctx,
-		`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
-		 SELECT account_id, id, ?, ?, ?, ? FROM integrations WHERE id = ? AND account_id = ?`,
-		c.PEM, c.NotBefore, c.NotAfter, c.Enabled, c.IntegrationID, accountID)
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
+			 SELECT account_id, id, ?, ?, ?, ? FROM integrations WHERE id = ? AND account_id = ?`,
+			c.PEM, c.NotBefore, c.NotAfter, c.Enabled, c.IntegrationID, accountID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return ssod.ErrIntegrationNotYours()
+		}
+		if c.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditCertificateCreate, strconv.FormatInt(c.ID, 10), nil, &c)
+	})
 	if err != nil {
-		return nil, wrap(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	if n == 0 {
-		return nil, ssod.ErrIntegrationNotYours()
-	}
-	if c.ID, err = res.LastInsertId(); err != nil {
 		return nil, wrap(op, err)
 	}
 	return &c, nil
@@ -92,7 +99,10 @@ func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64
 			`UPDATE certificates SET integration_id = ?, public_certificate = ?, not_before = ?, not_after = ?, enabled = ?
 			 WHERE id = ? AND account_id = ?`,
 			c.IntegrationID, c.PEM, c.NotBefore, c.NotAfter, c.Enabled, id, accountID)
-		return err
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditCertificateUpdate, strconv.FormatInt(id, 10), &old, &c)
 	})
 	if err != nil {
 		return nil, wrap(op, err)
@@ -109,8 +119,10 @@ func (s *Store) DeleteCertificate(ctx context.Context, accountID int64, id int64
 		if c, err = getCertificate(ctx, tx, accountID, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM certificates WHERE id = ? AND account_id = ?`, id, accountID)
-		return err
+		if _, err = tx.ExecContext(ctx, `DELETE FROM certificates WHERE id = ? AND account_id = ?`, id, accountID); err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditCertificateDelete, strconv.FormatInt(id, 10), &c, nil)
 	})
 	if err != nil {
 		return nil, wrap(op, err)

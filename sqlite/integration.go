@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/ssod/ssod"
 )
@@ -29,15 +30,22 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 		return nil, err // a caller bug; storing empty fields would hide it
 	}
 	in := u.Apply(ssod.Integration{ID: newUUID(), AccountID: accountID, LastUpdated: now})
-	_, err := s.writer.ExecContext(ctx,
-		`INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
-		in.EntityID, in.CompletedIntegration, in.LastUpdated)
-	switch {
-	case isForeignKey(err):
-		return nil, ssod.Errorf(ssod.ENotFound, "account %d does not exist", accountID)
-	case err != nil:
-		return nil, wrap("create integration", err)
+	const op = "create integration"
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
+			in.EntityID, in.CompletedIntegration, in.LastUpdated)
+		if isForeignKey(err) {
+			return ssod.Errorf(ssod.ENotFound, "account %d does not exist", accountID)
+		}
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditIntegrationCreate, in.ID, nil, &in)
+	})
+	if err != nil {
+		return nil, wrap(op, err)
 	}
 	return &in, nil
 }
@@ -89,7 +97,10 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id strin
 			 WHERE id = ? AND account_id = ?`,
 			in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID,
 			in.CompletedIntegration, in.LastUpdated, id, accountID)
-		return err
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditIntegrationUpdate, id, &old, &in)
 	})
 	if err != nil {
 		return nil, wrap(op, err)
@@ -99,21 +110,33 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id strin
 
 // DeleteIntegration implements ssod.IntegrationStore.
 func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id string) error {
-	// One statement is one transaction: the foreign key's ON DELETE CASCADE
-	// removes the certificates in it, and a certificate insert for this
-	// integration either commits before (and is removed) or fails after.
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM integrations WHERE id = ? AND account_id = ?`, id, accountID)
-	if err != nil {
-		return wrap("delete integration", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap("delete integration", err)
-	}
-	if n == 0 {
-		return errIntegrationNotFound(id)
-	}
-	return nil
+	const op = "delete integration"
+	// One transaction: the foreign key's ON DELETE CASCADE removes the
+	// certificates in it, and a certificate insert for this integration
+	// either commits before (and is removed) or fails after. Each removed
+	// certificate gets its own audit record.
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		old, err := getIntegration(ctx, tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		certs, err := list(ctx, tx, scanCertificate,
+			`SELECT `+certificateColumns+` FROM certificates WHERE integration_id = ? AND account_id = ? ORDER BY id`,
+			id, accountID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM integrations WHERE id = ? AND account_id = ?`, id, accountID); err != nil {
+			return err
+		}
+		for i := range certs {
+			if err := recordAudit(ctx, tx, accountID, ssod.AuditCertificateDelete, strconv.FormatInt(certs[i].ID, 10), &certs[i], nil); err != nil {
+				return err
+			}
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditIntegrationDelete, id, &old, nil)
+	})
+	return wrap(op, err)
 }
 
 // newUUID returns a random (version 4) UUID in lower case. Integration ids are

@@ -182,6 +182,9 @@ func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 // client. Driver messages hold at most table and column names, never the
 // values bound, so no certificate or secret hash leaks through here.
 func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var e *ssod.Error
 	var es ssod.Errors
 	if errors.As(err, &e) || errors.As(err, &es) {
