@@ -173,7 +173,7 @@ func (s *Server) authenticate(ctx context.Context, header string) (*ssod.APIKey,
 	if !ok {
 		return nil, errUnauthorized
 	}
-	key, err := s.store.FindKey(ctx, id)
+	key, err := s.keys.FindKey(ctx, id)
 	if ssod.CodeOf(err) == ssod.ENotFound {
 		return nil, errUnauthorized
 	}

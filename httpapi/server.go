@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/openapi"
 	"github.com/ssod/ssod/ratelimit"
 )
@@ -19,6 +20,9 @@ type Config struct {
 	Store ssod.Store
 	// Limiter budgets requests per key; nil turns rate limiting off.
 	Limiter ratelimit.Limiter
+	// KeyCacheTTL is how long a key found in the store is trusted without
+	// asking again; 0 asks every time. A revocation takes this long to bite.
+	KeyCacheTTL time.Duration
 	// PublicURL is the base of the SAML URLs reported for integrations.
 	PublicURL string
 	Logger    *slog.Logger
@@ -26,9 +30,14 @@ type Config struct {
 	Now func() time.Time
 }
 
+// maxCachedKeys bounds the key cache: far more keys than one deployment
+// uses at once, far less memory than would matter.
+const maxCachedKeys = 100_000
+
 // Server is the API's http.Handler.
 type Server struct {
 	store     ssod.Store
+	keys      apikey.Finder
 	limiter   ratelimit.Limiter
 	publicURL string
 	log       *slog.Logger
@@ -59,6 +68,10 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.keys = s.store
+	if cfg.KeyCacheTTL > 0 {
+		s.keys = apikey.NewCache(s.store, cfg.KeyCacheTTL, maxCachedKeys, s.now)
 	}
 	s.routes()
 	return s, nil

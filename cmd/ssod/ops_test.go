@@ -115,3 +115,15 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version -> %q, %v", out, err)
 	}
 }
+
+func TestRevocationBitesWithinKeyCacheTTL(t *testing.T) {
+	ts := startServer(t, "", "--key-cache-ttl", "300ms")
+	key := ts.newKey("main")
+	c := ts.client(key)
+	if r := c.do("GET", "/v3/sso/integrations", nil); r.Status != 200 {
+		t.Fatalf("fresh key -> %d", r.Status)
+	}
+	ts.cli("keys", "revoke", key[3:25])
+	time.Sleep(400 * time.Millisecond)
+	wantError(t, c.do("GET", "/v3/sso/integrations", nil), 401, "", "unauthorized")
+}

@@ -36,6 +36,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	logLevel := envString(fs, getenv, "log-level", "SSOD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	tlsCert := envString(fs, getenv, "tls-cert", "SSOD_TLS_CERT", "", "PEM certificate file: serve HTTPS (with --tls-key)")
 	tlsKey := envString(fs, getenv, "tls-key", "SSOD_TLS_KEY", "", "PEM private key file for --tls-cert")
+	keyCacheTTL := fs.Duration("key-cache-ttl", 5*time.Second, "how long a looked-up API key is trusted before the database is asked again (0: always ask); a revocation takes this long to bite")
 	headerTimeout := fs.Duration("header-timeout", readHeaderTimeout, "how long a client may take to send its request headers")
 	if rest, err := parseArgs(fs, args); err != nil {
 		return err
@@ -79,10 +80,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		limiter = ratelimit.NewMemory(limits, time.Now)
 	}
 	api, err := httpapi.NewServer(httpapi.Config{
-		Store:     store,
-		Limiter:   limiter,
-		PublicURL: *publicURL,
-		Logger:    logger,
+		Store:       store,
+		Limiter:     limiter,
+		PublicURL:   *publicURL,
+		Logger:      logger,
+		KeyCacheTTL: *keyCacheTTL,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,61 @@
+package apikey
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ssod/ssod"
+)
+
+// Finder looks keys up by ID; ssod.KeyStore is one.
+type Finder interface {
+	FindKey(ctx context.Context, id string) (*ssod.APIKey, error)
+}
+
+// Cache remembers keys found in the store for a short time, so that a
+// request does not pay a database round trip to learn who sent it. Only keys
+// that exist are cached: random IDs sent by an attacker cannot fill it. A
+// revocation takes effect within the TTL, on every instance.
+type Cache struct {
+	finder Finder
+	ttl    time.Duration
+	max    int
+	now    func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	key     *ssod.APIKey
+	expires time.Time
+}
+
+// NewCache returns a cache of at most max keys, each trusted for ttl.
+func NewCache(f Finder, ttl time.Duration, max int, now func() time.Time) *Cache {
+	return &Cache{finder: f, ttl: ttl, max: max, now: now, entries: map[string]cacheEntry{}}
+}
+
+// FindKey returns the key from the cache while fresh, else from the store.
+// Callers must treat the result as read-only: it is shared.
+func (c *Cache) FindKey(ctx context.Context, id string) (*ssod.APIKey, error) {
+	now := c.now()
+	c.mu.Lock()
+	e, ok := c.entries[id]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.key, nil
+	}
+	key, err := c.finder.FindKey(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.entries) >= c.max {
+		clear(c.entries) // rare: more live keys than the cache holds
+	}
+	c.entries[id] = cacheEntry{key: key, expires: now.Add(c.ttl)}
+	c.mu.Unlock()
+	return key, nil
+}
