@@ -194,7 +194,10 @@ func (s *Server) limit(ctx context.Context, w http.ResponseWriter, keyID string)
 	}
 	d, err := s.limiter.Allow(ctx, keyID)
 	if err != nil {
-		return fmt.Errorf("rate limit: %w", err)
+		// A rate limiter that cannot count (Redis down) must not take the
+		// API down with it: the request goes through, and the log says why.
+		s.log.WarnContext(ctx, "rate limiter unavailable; request allowed", "request_id", infoFrom(ctx).id, "err", err)
+		return nil
 	}
 	h := w.Header()
 	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))

@@ -63,8 +63,8 @@ func (c *client) createCertificate(integrationID, pemText string) certificateRes
 	return decode[certificateResp](c.ts.t, r)
 }
 
-func TestLifecycle(t *testing.T) {
-	ts := startServer(t, "")
+func testLifecycle(t *testing.T, dsn string) {
+	ts := startServer(t, dsn)
 	if ts.Key == "" {
 		t.Fatalf("first start printed no key:\n%s", ts.Logs)
 	}
@@ -129,8 +129,8 @@ func TestLifecycle(t *testing.T) {
 	wantError(t, c.do("GET", "/v3/sso/integrations/"+in.ID, nil), 404, "", "not_found")
 }
 
-func TestIntegrations(t *testing.T) {
-	ts := startServer(t, "", "--public-url", "https://sso.example.org/")
+func testIntegrations(t *testing.T, dsn string) {
+	ts := startServer(t, dsn, "--public-url", "https://sso.example.org/")
 	c := ts.client(ts.Key)
 
 	if r := c.do("GET", "/v3/sso/integrations", nil); r.Status != 200 || string(r.Body) != "[]" {
@@ -178,8 +178,8 @@ func TestIntegrations(t *testing.T) {
 	wantError(t, c.do("DELETE", "/v3/sso/integrations/"+strings.ToUpper(a.ID), nil), 404, "", "not_found")
 }
 
-func TestCertificateInput(t *testing.T) {
-	ts := startServer(t, "")
+func testCertificateInput(t *testing.T, dsn string) {
+	ts := startServer(t, dsn)
 	c := ts.client(ts.Key)
 	in := c.createIntegration("Okta")
 	cert := testcert.New(t, testcert.Options{})
@@ -241,8 +241,8 @@ func TestCertificateInput(t *testing.T) {
 	}
 }
 
-func TestRequestErrors(t *testing.T) {
-	ts := startServer(t, "")
+func testRequestErrors(t *testing.T, dsn string) {
+	ts := startServer(t, dsn)
 	c := ts.client(ts.Key)
 	in := c.createIntegration("X")
 
@@ -324,8 +324,8 @@ func TestRequestErrors(t *testing.T) {
 	})
 }
 
-func TestAccountIsolation(t *testing.T) {
-	ts := startServer(t, "")
+func testAccountIsolation(t *testing.T, dsn string) {
+	ts := startServer(t, dsn)
 	alice := ts.client(ts.newAccountKey("alice", ""))
 	bob := ts.client(ts.newAccountKey("bob", ""))
 	in := alice.createIntegration("Alice's IdP")
@@ -358,8 +358,8 @@ func TestAccountIsolation(t *testing.T) {
 	}
 }
 
-func TestSubusers(t *testing.T) {
-	ts := startServer(t, "")
+func testSubusers(t *testing.T, dsn string) {
+	ts := startServer(t, dsn)
 	parent := ts.client(ts.newAccountKey("parent", ""))
 	subKey := ts.newAccountKey("child", "parent")
 	ts.newAccountKey("stranger", "")
@@ -383,8 +383,8 @@ func TestSubusers(t *testing.T) {
 	wantError(t, parent.with("On-Behalf-Of", "parent").do("GET", "/v3/sso/integrations", nil), 403, "", "forbidden")
 }
 
-func TestRateLimit(t *testing.T) {
-	ts := startServer(t, "", "--rate-limit", "3/60s")
+func testRateLimit(t *testing.T, dsn string) {
+	ts := startServer(t, dsn, "--rate-limit", "3/60s")
 	c := ts.client(ts.Key)
 	other := ts.client(ts.newKey("main"))
 	for i := 2; i >= 0; i-- {
@@ -411,8 +411,8 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-func TestOpenAPIDocument(t *testing.T) {
-	ts := startServer(t, "")
+func testOpenAPIDocument(t *testing.T, dsn string) {
+	ts := startServer(t, dsn)
 	r := ts.client("").do("GET", "/openapi.json", nil)
 	if r.Status != 200 {
 		t.Fatalf("GET /openapi.json -> %d", r.Status)
@@ -429,8 +429,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 }
 
-func TestFirstStartKeyOnlyOnce(t *testing.T) {
-	dsn := filepath.Join(t.TempDir(), "ssod.db")
+func testFirstStartKeyOnlyOnce(t *testing.T, dsn string) {
 	first := startServer(t, dsn)
 	if first.Key == "" {
 		t.Fatal("no first-start key")

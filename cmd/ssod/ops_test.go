@@ -15,8 +15,8 @@ import (
 	"github.com/ssod/ssod/internal/testcert"
 )
 
-func TestHealthAndMetrics(t *testing.T) {
-	ts := startServer(t, "")
+func testHealthAndMetrics(t *testing.T, dsn string) {
+	ts := startServer(t, dsn)
 	anon := ts.client("")
 	for path, want := range map[string]string{"/healthz": `{"status":"ok"}`, "/readyz": `{"status":"ready"}`} {
 		if r := anon.do("GET", path, nil); r.Status != 200 || string(r.Body) != want {
@@ -116,8 +116,8 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-func TestRevocationBitesWithinKeyCacheTTL(t *testing.T) {
-	ts := startServer(t, "", "--key-cache-ttl", "300ms")
+func testRevocationBitesWithinKeyCacheTTL(t *testing.T, dsn string) {
+	ts := startServer(t, dsn, "--key-cache-ttl", "300ms")
 	key := ts.newKey("main")
 	c := ts.client(key)
 	if r := c.do("GET", "/v3/sso/integrations", nil); r.Status != 200 {

@@ -35,8 +35,8 @@ func sendgridDo(t *testing.T, ts *testServer, method rest.Method, path string, b
 	return res
 }
 
-func TestSendGridGoClient(t *testing.T) {
-	ts := startServer(t, "")
+func testSendGridGoClient(t *testing.T, dsn string) {
+	ts := startServer(t, dsn)
 	res := sendgridDo(t, ts, rest.Post, "/v3/sso/integrations", integrationBody("via sendgrid-go"))
 	var in integrationResp
 	if err := json.Unmarshal([]byte(res.Body), &in); err != nil || res.StatusCode != 200 {
@@ -72,8 +72,8 @@ func TestSendGridGoClient(t *testing.T) {
 	}
 }
 
-func TestSendGridRetryWaitsForReset(t *testing.T) {
-	ts := startServer(t, "", "--rate-limit", "2/2s")
+func testSendGridRetryWaitsForReset(t *testing.T, dsn string) {
+	ts := startServer(t, dsn, "--rate-limit", "2/2s")
 	req := sendgrid.GetRequest(ts.Key, "/v3/sso/integrations", ts.URL)
 	req.Method = rest.Get
 	// Spend the budget, then let MakeRequestRetry meet the 429, wait until

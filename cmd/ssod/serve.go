@@ -31,6 +31,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	addr := envString(fs, getenv, "addr", "SSOD_ADDR", "localhost:8080", "address to listen on")
 	dsn := dbFlag(fs, getenv)
 	publicURL := envString(fs, getenv, "public-url", "SSOD_PUBLIC_URL", "", "base URL the IdP reaches ssod at (default http://ADDR)")
+	redisURL := envString(fs, getenv, "redis", "SSOD_REDIS", "", "redis://HOST:PORT/DB: share rate-limit budgets between instances")
 	rateLimit := envString(fs, getenv, "rate-limit", "SSOD_RATE_LIMIT", ratelimit.Default.String(), "requests per key per window, N/DURATION or off")
 	logFormat := envString(fs, getenv, "log-format", "SSOD_LOG_FORMAT", "text", "log format: text or json")
 	logLevel := envString(fs, getenv, "log-level", "SSOD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
@@ -76,7 +77,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		*publicURL = scheme + "://" + ln.Addr().String()
 	}
 	var limiter ratelimit.Limiter
-	if limits.Enabled() {
+	switch {
+	case limits.Enabled() && *redisURL != "":
+		rl, err := ratelimit.NewRedis(ctx, limits, *redisURL, "ssod:ratelimit:", time.Now)
+		if err != nil {
+			return err
+		}
+		defer rl.Close()
+		limiter = rl
+	case limits.Enabled():
 		limiter = ratelimit.NewMemory(limits, time.Now)
 	}
 	api, err := httpapi.NewServer(httpapi.Config{
@@ -99,7 +108,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String())
+	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "shared_rate_limit", *redisURL != "")
 
 	served := make(chan error, 1)
 	go func() {

@@ -2,17 +2,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/postgres"
 	"github.com/ssod/ssod/sqlite"
 )
 
-// openStore opens the database a --db value names, running migrations.
+// openStore opens the database a --db value names, running migrations:
+// postgres:// or postgresql:// selects PostgreSQL, anything else is a
+// SQLite file path, optionally written sqlite:PATH.
 func openStore(ctx context.Context, dsn string) (ssod.Store, error) {
 	if isPostgres(dsn) {
-		return nil, errors.New("PostgreSQL is not supported by this build yet")
+		return postgres.Open(ctx, dsn)
 	}
 	return sqlite.Open(ctx, strings.TrimPrefix(dsn, "sqlite:"))
 }

@@ -1,0 +1,145 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ssod/ssod"
+)
+
+const certificateColumns = `id, account_id, integration_id, public_certificate, not_before, not_after, enabled`
+
+func scanCertificate(r scanner) (ssod.Certificate, error) {
+	var c ssod.Certificate
+	err := r.Scan(&c.ID, &c.AccountID, &c.IntegrationID, &c.PEM, &c.NotBefore, &c.NotAfter, &c.Enabled)
+	return c, err
+}
+
+func errCertificateNotFound(id int64) error {
+	return ssod.Errorf(ssod.ENotFound, "SSO certificate %d not found", id)
+}
+
+// CreateCertificate implements ssod.CertificateStore.
+func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
+	if err := u.ValidateCreate(); err != nil {
+		return nil, err // a caller bug, reported rather than dereferenced
+	}
+	c := u.Apply(ssod.Certificate{AccountID: accountID, Enabled: true})
+	if unstorable(c.IntegrationID) {
+		return nil, ssod.ErrIntegrationNotYours()
+	}
+	// Selecting the integration in the insert itself makes the ownership
+	// check and the write one statement: no row when it is not the
+	// account's. An integration deleted between the SELECT's snapshot and
+	// the insert is caught by the foreign key, whose check waits for the
+	// delete to commit and then fails.
+	err := s.pool.QueryRow(ctx,
+		`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
+		 SELECT account_id, id, $1, $2, $3, $4 FROM integrations WHERE id = $5 AND account_id = $6
+		 RETURNING id`,
+		c.PEM, c.NotBefore, c.NotAfter, c.Enabled, c.IntegrationID, accountID).Scan(&c.ID)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows), isForeignKey(err):
+		return nil, ssod.ErrIntegrationNotYours()
+	case err != nil:
+		return nil, wrap("create certificate", err)
+	}
+	return &c, nil
+}
+
+// GetCertificate implements ssod.CertificateStore.
+func (s *Store) GetCertificate(ctx context.Context, accountID int64, id int64) (*ssod.Certificate, error) {
+	c, err := getCertificate(ctx, s.pool, accountID, id, "")
+	if err != nil {
+		return nil, wrap("get certificate", err)
+	}
+	return &c, nil
+}
+
+// getCertificate reads one of the account's certificates through q, the
+// pool or a transaction, with lock ("" or "FOR UPDATE") appended to the
+// query. Another account's is reported as missing.
+func getCertificate(ctx context.Context, q querier, accountID, id int64, lock string) (ssod.Certificate, error) {
+	c, err := scanCertificate(q.QueryRow(ctx,
+		`SELECT `+certificateColumns+` FROM certificates WHERE id = $1 AND account_id = $2 `+lock, id, accountID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, errCertificateNotFound(id)
+	}
+	return c, err
+}
+
+// UpdateCertificate implements ssod.CertificateStore.
+func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
+	var c ssod.Certificate
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		// FOR UPDATE queues concurrent updates of this certificate, from any
+		// instance, so each applies u to the row the previous one left and
+		// the stored row is always exactly one update's result.
+		old, err := getCertificate(ctx, tx, accountID, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if u.IntegrationID != nil {
+			// FOR KEY SHARE keeps the integration from being deleted until
+			// this transaction ends; a delete then waits and cascades to the
+			// moved certificate.
+			if _, err := getIntegration(ctx, tx, accountID, *u.IntegrationID, "FOR KEY SHARE"); err != nil {
+				if ssod.CodeOf(err) == ssod.ENotFound {
+					return ssod.ErrIntegrationNotYours()
+				}
+				return err
+			}
+		}
+		c = u.Apply(old)
+		_, err = tx.Exec(ctx,
+			`UPDATE certificates SET integration_id = $1, public_certificate = $2, not_before = $3, not_after = $4, enabled = $5
+			 WHERE id = $6 AND account_id = $7`,
+			c.IntegrationID, c.PEM, c.NotBefore, c.NotAfter, c.Enabled, id, accountID)
+		if isForeignKey(err) {
+			return ssod.ErrIntegrationNotYours() // not expected under FOR KEY SHARE; kept as the mapping of last resort
+		}
+		return err
+	})
+	if err != nil {
+		return nil, wrap("update certificate", err)
+	}
+	return &c, nil
+}
+
+// DeleteCertificate implements ssod.CertificateStore.
+func (s *Store) DeleteCertificate(ctx context.Context, accountID int64, id int64) (*ssod.Certificate, error) {
+	// RETURNING hands back the row this very statement deleted, so no
+	// transaction is needed to read it first.
+	c, err := scanCertificate(s.pool.QueryRow(ctx,
+		`DELETE FROM certificates WHERE id = $1 AND account_id = $2 RETURNING `+certificateColumns, id, accountID))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, errCertificateNotFound(id)
+	case err != nil:
+		return nil, wrap("delete certificate", err)
+	}
+	return &c, nil
+}
+
+// ListCertificates implements ssod.CertificateStore.
+func (s *Store) ListCertificates(ctx context.Context, accountID int64, integrationID string) ([]ssod.Certificate, error) {
+	var cs []ssod.Certificate
+	// One snapshot for the ownership check and the list, so an integration
+	// deleted in between cannot yield "exists, but has no certificates".
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		if _, err := getIntegration(ctx, tx, accountID, integrationID, ""); err != nil {
+			return err
+		}
+		var err error
+		cs, err = list(ctx, tx, scanCertificate,
+			`SELECT `+certificateColumns+` FROM certificates WHERE integration_id = $1 AND account_id = $2 ORDER BY id`,
+			integrationID, accountID)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("list certificates", err)
+	}
+	return cs, nil
+}

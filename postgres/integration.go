@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ssod/ssod"
+)
+
+const integrationColumns = `id, account_id, name, enabled, signin_url, signout_url, entity_id, completed_integration, last_updated`
+
+func scanIntegration(r scanner) (ssod.Integration, error) {
+	var in ssod.Integration
+	err := r.Scan(&in.ID, &in.AccountID, &in.Name, &in.Enabled, &in.SigninURL, &in.SignoutURL,
+		&in.EntityID, &in.CompletedIntegration, &in.LastUpdated)
+	return in, err
+}
+
+func errIntegrationNotFound(id string) error {
+	return ssod.Errorf(ssod.ENotFound, "SSO integration %q not found", id)
+}
+
+// CreateIntegration implements ssod.IntegrationStore.
+func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.IntegrationUpdate, now int64) (*ssod.Integration, error) {
+	if err := u.ValidateCreate(); err != nil {
+		return nil, err // a caller bug; storing empty fields would hide it
+	}
+	in := u.Apply(ssod.Integration{ID: newUUID(), AccountID: accountID, LastUpdated: now})
+	_, err := s.pool.Exec(ctx,
+		`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
+		in.EntityID, in.CompletedIntegration, in.LastUpdated)
+	switch {
+	case isForeignKey(err):
+		return nil, ssod.Errorf(ssod.ENotFound, "account %d does not exist", accountID)
+	case err != nil:
+		return nil, wrap("create integration", err)
+	}
+	return &in, nil
+}
+
+// ListIntegrations implements ssod.IntegrationStore.
+func (s *Store) ListIntegrations(ctx context.Context, accountID int64) ([]ssod.Integration, error) {
+	ins, err := list(ctx, s.pool, scanIntegration,
+		`SELECT `+integrationColumns+` FROM integrations WHERE account_id = $1 ORDER BY seq`, accountID)
+	if err != nil {
+		return nil, wrap("list integrations", err)
+	}
+	return ins, nil
+}
+
+// GetIntegration implements ssod.IntegrationStore.
+func (s *Store) GetIntegration(ctx context.Context, accountID int64, id string) (*ssod.Integration, error) {
+	in, err := getIntegration(ctx, s.pool, accountID, id, "")
+	if err != nil {
+		return nil, wrap("get integration", err)
+	}
+	return &in, nil
+}
+
+// getIntegration reads one of the account's integrations through q, the pool
+// or a transaction, with lock ("", "FOR UPDATE", "FOR KEY SHARE") appended to
+// the query. Another account's is reported as missing.
+func getIntegration(ctx context.Context, q querier, accountID int64, id, lock string) (ssod.Integration, error) {
+	if unstorable(id) {
+		return ssod.Integration{}, errIntegrationNotFound(id)
+	}
+	in, err := scanIntegration(q.QueryRow(ctx,
+		`SELECT `+integrationColumns+` FROM integrations WHERE id = $1 AND account_id = $2 `+lock, id, accountID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return in, errIntegrationNotFound(id)
+	}
+	return in, err
+}
+
+// UpdateIntegration implements ssod.IntegrationStore.
+func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id string, u ssod.IntegrationUpdate, now int64) (*ssod.Integration, error) {
+	var in ssod.Integration
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		// FOR UPDATE makes a concurrent update, from this instance or
+		// another, wait and then read what this one wrote, so every field it
+		// leaves unchanged keeps this one's value: two PATCHes compose
+		// instead of the later one undoing the earlier.
+		old, err := getIntegration(ctx, tx, accountID, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		in = u.Apply(old)
+		in.LastUpdated = now
+		_, err = tx.Exec(ctx,
+			`UPDATE integrations SET name = $1, enabled = $2, signin_url = $3, signout_url = $4, entity_id = $5,
+			     completed_integration = $6, last_updated = $7
+			 WHERE id = $8 AND account_id = $9`,
+			in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID,
+			in.CompletedIntegration, in.LastUpdated, id, accountID)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("update integration", err)
+	}
+	return &in, nil
+}
+
+// DeleteIntegration implements ssod.IntegrationStore.
+func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id string) error {
+	if unstorable(id) {
+		return errIntegrationNotFound(id)
+	}
+	// One statement is one transaction: the foreign key's ON DELETE CASCADE
+	// removes the certificates in it, and a certificate insert for this
+	// integration either commits before (and is removed) or fails after.
+	tag, err := s.pool.Exec(ctx, `DELETE FROM integrations WHERE id = $1 AND account_id = $2`, id, accountID)
+	if err != nil {
+		return wrap("delete integration", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errIntegrationNotFound(id)
+	}
+	return nil
+}
+
+// newUUID returns a random (version 4) UUID in lower case. Integration ids are
+// random so that one account cannot guess another's. It duplicates the
+// SQLite store's so that neither store depends on the other.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])         // never fails; see crypto/rand.Read
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
