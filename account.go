@@ -120,6 +120,9 @@ type Store interface {
 	KeyStore
 	IntegrationStore
 	CertificateStore
+	AuditStore
+	Exporter
+	Importer
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -35,15 +36,21 @@ func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.C
 	// account's. An integration deleted between the SELECT's snapshot and
 	// the insert is caught by the foreign key, whose check waits for the
 	// delete to commit and then fails.
-	err := s.pool.QueryRow(ctx,
-		`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
-		 SELECT account_id, id, $1, $2, $3, $4 FROM integrations WHERE id = $5 AND account_id = $6
-		 RETURNING id`,
-		c.PEM, c.NotBefore, c.NotAfter, c.Enabled, c.IntegrationID, accountID).Scan(&c.ID)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows), isForeignKey(err):
-		return nil, ssod.ErrIntegrationNotYours()
-	case err != nil:
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx,
+			`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
+			 SELECT account_id, id, $1, $2, $3, $4 FROM integrations WHERE id = $5 AND account_id = $6
+			 RETURNING id`,
+			c.PEM, c.NotBefore, c.NotAfter, c.Enabled, c.IntegrationID, accountID).Scan(&c.ID)
+		if errors.Is(err, pgx.ErrNoRows) || isForeignKey(err) {
+			return ssod.ErrIntegrationNotYours()
+		}
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditCertificateCreate, strconv.FormatInt(c.ID, 10), nil, &c)
+	})
+	if err != nil {
 		return nil, wrap("create certificate", err)
 	}
 	return &c, nil
@@ -100,7 +107,10 @@ func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64
 		if isForeignKey(err) {
 			return ssod.ErrIntegrationNotYours() // not expected under FOR KEY SHARE; kept as the mapping of last resort
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditCertificateUpdate, strconv.FormatInt(id, 10), &old, &c)
 	})
 	if err != nil {
 		return nil, wrap("update certificate", err)
@@ -110,14 +120,22 @@ func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64
 
 // DeleteCertificate implements ssod.CertificateStore.
 func (s *Store) DeleteCertificate(ctx context.Context, accountID int64, id int64) (*ssod.Certificate, error) {
-	// RETURNING hands back the row this very statement deleted, so no
-	// transaction is needed to read it first.
-	c, err := scanCertificate(s.pool.QueryRow(ctx,
-		`DELETE FROM certificates WHERE id = $1 AND account_id = $2 RETURNING `+certificateColumns, id, accountID))
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, errCertificateNotFound(id)
-	case err != nil:
+	// RETURNING hands back the row this very statement deleted, so nothing
+	// needs reading first; the audit record joins it in one transaction.
+	var c ssod.Certificate
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		var err error
+		c, err = scanCertificate(tx.QueryRow(ctx,
+			`DELETE FROM certificates WHERE id = $1 AND account_id = $2 RETURNING `+certificateColumns, id, accountID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errCertificateNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditCertificateDelete, strconv.FormatInt(id, 10), &c, nil)
+	})
+	if err != nil {
 		return nil, wrap("delete certificate", err)
 	}
 	return &c, nil

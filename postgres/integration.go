@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -30,14 +31,20 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 		return nil, err // a caller bug; storing empty fields would hide it
 	}
 	in := u.Apply(ssod.Integration{ID: newUUID(), AccountID: accountID, LastUpdated: now})
-	_, err := s.pool.Exec(ctx,
-		`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
-		in.EntityID, in.CompletedIntegration, in.LastUpdated)
-	switch {
-	case isForeignKey(err):
-		return nil, ssod.Errorf(ssod.ENotFound, "account %d does not exist", accountID)
-	case err != nil:
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx,
+			`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
+			in.EntityID, in.CompletedIntegration, in.LastUpdated)
+		if isForeignKey(err) {
+			return ssod.Errorf(ssod.ENotFound, "account %d does not exist", accountID)
+		}
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditIntegrationCreate, in.ID, nil, &in)
+	})
+	if err != nil {
 		return nil, wrap("create integration", err)
 	}
 	return &in, nil
@@ -97,7 +104,10 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id strin
 			 WHERE id = $8 AND account_id = $9`,
 			in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID,
 			in.CompletedIntegration, in.LastUpdated, id, accountID)
-		return err
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditIntegrationUpdate, id, &old, &in)
 	})
 	if err != nil {
 		return nil, wrap("update integration", err)
@@ -110,17 +120,37 @@ func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id strin
 	if unstorable(id) {
 		return errIntegrationNotFound(id)
 	}
-	// One statement is one transaction: the foreign key's ON DELETE CASCADE
-	// removes the certificates in it, and a certificate insert for this
-	// integration either commits before (and is removed) or fails after.
-	tag, err := s.pool.Exec(ctx, `DELETE FROM integrations WHERE id = $1 AND account_id = $2`, id, accountID)
-	if err != nil {
-		return wrap("delete integration", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return errIntegrationNotFound(id)
-	}
-	return nil
+	// One transaction: the foreign key's ON DELETE CASCADE removes the
+	// certificates in it, and each removed certificate gets its own audit
+	// record. FOR UPDATE on the integration makes a certificate insert or
+	// move into it, whose foreign key check takes FOR KEY SHARE on it, either
+	// commit first (and then be listed here, since each statement of a
+	// read-committed transaction sees what committed before it) or wait and
+	// then fail. FOR UPDATE on the certificates keeps one from being moved
+	// out between the list and the delete, so the list is exactly what the
+	// cascade removes.
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		old, err := getIntegration(ctx, tx, accountID, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		certs, err := list(ctx, tx, scanCertificate,
+			`SELECT `+certificateColumns+` FROM certificates WHERE integration_id = $1 AND account_id = $2 ORDER BY id FOR UPDATE`,
+			id, accountID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM integrations WHERE id = $1 AND account_id = $2`, id, accountID); err != nil {
+			return err
+		}
+		for i := range certs {
+			if err := recordAudit(ctx, tx, accountID, ssod.AuditCertificateDelete, strconv.FormatInt(certs[i].ID, 10), &certs[i], nil); err != nil {
+				return err
+			}
+		}
+		return recordAudit(ctx, tx, accountID, ssod.AuditIntegrationDelete, id, &old, nil)
+	})
+	return wrap("delete integration", err)
 }
 
 // newUUID returns a random (version 4) UUID in lower case. Integration ids are

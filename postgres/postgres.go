@@ -5,8 +5,10 @@
 // Nothing is kept in process: every promise the store makes (ids never
 // reused, certificates never outliving their integration, updates never
 // mixing) is kept by the database itself, through identity columns, a
-// composite foreign key with ON DELETE CASCADE, single-statement writes and
-// row locks, so it holds across instances as well as across goroutines.
+// composite foreign key with ON DELETE CASCADE, transactions and row locks,
+// so it holds across instances as well as across goroutines. Every change of
+// an integration or certificate writes its audit event in its own
+// transaction.
 //
 // The DSN is a pgx connection string. Parameters pgx does not know are sent
 // to the server as settings, so postgres://…/db?search_path=tenant keeps
@@ -132,8 +134,12 @@ func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // (*ssod.Error, ssod.Errors) as they are, since their message is for the
 // client. A *pgconn.PgError's message leaves out its Detail, which is where
 // PostgreSQL quotes the values of a violated key, and pgx never prints bound
-// arguments, so no certificate or secret hash leaks through here.
+// arguments, so no certificate or secret hash leaks through here. A nil
+// error stays nil.
 func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var e *ssod.Error
 	var es ssod.Errors
 	if errors.As(err, &e) || errors.As(err, &es) {

@@ -38,6 +38,8 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Integrations", integrationTests},
 		{"Certificates", certificateTests},
 		{"Concurrency", concurrencyTests},
+		{"Audit", auditTests},
+		{"Snapshot", snapshotTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -65,13 +67,14 @@ const now int64 = 1_700_000_000
 // isolation check: alice owns things, bob must not reach them.
 type env struct {
 	t          *testing.T
+	newStore   func(t *testing.T) ssod.Store // for tests that need a second store
 	ctx        context.Context
 	s          ssod.Store
 	alice, bob *ssod.Account
 }
 
 func newEnv(t *testing.T, newStore func(t *testing.T) ssod.Store) *env {
-	e := &env{t: t, ctx: t.Context(), s: newStore(t)}
+	e := &env{t: t, ctx: t.Context(), s: newStore(t), newStore: newStore}
 	e.alice = e.account("alice", 0)
 	e.bob = e.account("bob", 0)
 	return e

@@ -17,6 +17,7 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 	fs := flagSet(cmd, stderr)
 	dsn := dbFlag(fs, getenv)
 	var parent, account, scopes, name *string
+	var limit *int
 	switch cmd {
 	case "accounts create":
 		parent = fs.String("parent", "", "name of the parent account (makes a subuser)")
@@ -26,6 +27,9 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 		name = fs.String("name", "", "a label for the key")
 	case "keys list":
 		account = fs.String("account", "", "list only this account's keys")
+	case "audit list":
+		account = fs.String("account", "", "list only changes of this account's objects")
+		limit = fs.Int("limit", 100, "how many events, newest first")
 	case "accounts list", "keys revoke":
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
@@ -131,6 +135,8 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, names[k.AccountID], orDash(k.Name), strings.Join(scopeNames, ","), unixTime(k.CreatedAt), revoked)
 		}
 		return tw.Flush()
+	case "audit list":
+		return auditList(ctx, store, *account, *limit, stdout)
 	case "keys revoke":
 		id := pos[0]
 		if full, _, ok := apikey.Split(id); ok {

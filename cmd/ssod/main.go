@@ -37,6 +37,8 @@ const usage = `usage:
   ssod keys create --account NAME [--scopes a,b,c] [--name LABEL] [--db DSN]
   ssod keys list [--account NAME] [--db DSN]
   ssod keys revoke KEY_ID [--db DSN]
+  ssod audit list [--account NAME] [--limit N] [--db DSN]
+  ssod migrate --from sqlite:PATH --to postgres://...
   ssod version
 DSN: a file path or sqlite:PATH (SQLite, the default is ssod.db), or postgres://...
 Every flag also reads an environment variable: SSOD_ADDR, SSOD_DB, SSOD_PUBLIC_URL, ...`
@@ -52,7 +54,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, getenv, stderr)
-	case "accounts", "keys":
+	case "migrate":
+		return migrateCmd(ctx, rest, getenv, stdout, stderr)
+	case "accounts", "keys", "audit":
 		if len(rest) == 0 {
 			return fmt.Errorf("%s: missing subcommand\n%s", cmd, usage)
 		}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ssod/ssod/internal/testcert"
+	"github.com/ssod/ssod/postgres/pgtest"
+)
+
+func TestMigrateSQLiteToPostgresAnswersAlike(t *testing.T) {
+	pg := pgtest.DSN(t)
+	const publicURL = "https://sso.example.com"
+	src := startServer(t, "", "--public-url", publicURL)
+	other := src.newAccountKey("other", "")
+	sub := src.newAccountKey("sub", "main")
+	var paths []string
+	keys := map[string]string{}
+	for _, key := range []string{src.Key, other, sub} {
+		c := src.client(key)
+		for i := range 2 {
+			in := c.createIntegration(fmt.Sprint("idp ", i))
+			paths = append(paths, "/v3/sso/integrations/"+in.ID+"?si=true", "/v3/sso/integrations/"+in.ID+"/certificates")
+			for range 2 {
+				cert := c.createCertificate(in.ID, testcert.New(t, testcert.Options{}).PEM)
+				paths = append(paths, fmt.Sprintf("/v3/sso/certificates/%d", cert.ID))
+			}
+		}
+		paths = append(paths, "/v3/sso/integrations?si=true")
+		for _, p := range paths {
+			if _, ok := keys[p]; !ok {
+				keys[p] = key
+			}
+		}
+	}
+	// A deleted certificate, the highest id: the copy must not reuse it.
+	last := src.client(src.Key).createCertificate(strings.Split(paths[0], "/")[4][:36], testcert.New(t, testcert.Options{}).PEM)
+	src.client(src.Key).do("DELETE", fmt.Sprintf("/v3/sso/certificates/%d", last.ID), nil)
+
+	before := map[string][]byte{}
+	for _, p := range paths {
+		before[p] = src.client(keys[p]).do("GET", p, nil).Body
+	}
+	out, err := runCLI(t, "migrate", "--from", "sqlite:"+src.DSN, "--to", pg)
+	if err != nil || !strings.HasPrefix(out, "copied 3 accounts, 3 keys, 6 integrations, 12 certificates") {
+		t.Fatalf("migrate -> %q, %v", out, err)
+	}
+	if _, err := runCLI(t, "migrate", "--from", "sqlite:"+src.DSN, "--to", pg); err == nil {
+		t.Fatal("a second migrate into a full database succeeded")
+	}
+
+	dst := startServer(t, pg, "--public-url", publicURL)
+	for _, p := range paths {
+		if got := dst.client(keys[p]).do("GET", p, nil).Body; !bytes.Equal(got, before[p]) {
+			t.Errorf("GET %s differs after the copy:\n got %s\nwant %s", p, got, before[p])
+		}
+	}
+	in := dst.client(src.Key).createIntegration("after")
+	if c := dst.client(src.Key).createCertificate(in.ID, testcert.New(t, testcert.Options{}).PEM); c.ID <= last.ID {
+		t.Fatalf("new certificate id %d reuses an id up to %d", c.ID, last.ID)
+	}
+	audit := dst.cli("audit", "list", "--account", "main")
+	if !strings.Contains(audit, "certificate.delete") || !strings.Contains(audit, src.Key[3:25]) {
+		t.Fatalf("audit trail not copied or not listed:\n%s", audit)
+	}
+}
+
+func TestAuditList(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.client(ts.Key)
+	in := c.createIntegration("audited")
+	cert := testcert.New(t, testcert.Options{})
+	created := c.createCertificate(in.ID, cert.PEM)
+	c.do("PATCH", fmt.Sprintf("/v3/sso/certificates/%d", created.ID), map[string]any{"enabled": false})
+	c.do("DELETE", "/v3/sso/integrations/"+in.ID, nil)
+	out := ts.cli("audit", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	wantOps := []string{"integration.delete", "certificate.delete", "certificate.update", "certificate.create", "integration.create"}
+	if len(lines) != len(wantOps)+1 {
+		t.Fatalf("audit list:\n%s", out)
+	}
+	for i, op := range wantOps {
+		if f := strings.Fields(lines[i+1]); len(f) < 6 || f[1] != "main" || f[2] != "main" || f[3] != ts.Key[3:25] || f[4] != op {
+			t.Errorf("line %d = %q, want %s by main with the key id", i+1, lines[i+1], op)
+		}
+	}
+	body := strings.Split(cert.PEM, "\n")[1]
+	if strings.Contains(out, body) || strings.Contains(out, ts.Key[26:]) {
+		t.Fatal("audit list shows a certificate body or a key secret")
+	}
+	if other := ts.cli("audit", "list", "--account", "main", "--limit", "2"); strings.Count(other, "\n") != 3 {
+		t.Fatalf("--limit 2:\n%s", other)
+	}
+}

@@ -1,0 +1,30 @@
+package ssod
+
+import "context"
+
+// Snapshot is every row a store holds, ids and all, for moving a deployment
+// from one backend to another without changing a single id.
+type Snapshot struct {
+	Accounts     []Account     // by ID; a parent before its subusers
+	Keys         []APIKey      // by ID
+	Integrations []Integration // oldest first, the order lists show
+	Certificates []Certificate // by ID
+	AuditEvents  []AuditEvent  // by ID
+	// LastCertificateID is the highest certificate id ever handed out,
+	// deleted ones included, so that the copy never reuses one either.
+	LastCertificateID int64
+}
+
+// Exporter reads a whole store.
+type Exporter interface {
+	// Export returns every row, read in one transaction.
+	Export(ctx context.Context) (*Snapshot, error)
+}
+
+// Importer fills an empty store.
+type Importer interface {
+	// Import writes every row of s with its ids, in one transaction, so that
+	// later ids continue after the highest imported. It returns EConflict,
+	// writing nothing, unless the store is empty.
+	Import(ctx context.Context, s *Snapshot) error
+}

@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/ssod/ssod"
+)
+
+const auditColumns = `id, at, account_id, actor_account_id, key_id, operation, object_id, before, after`
+
+// Export implements ssod.Exporter.
+func (s *Store) Export(ctx context.Context) (*ssod.Snapshot, error) {
+	snap := &ssod.Snapshot{}
+	err := s.read(ctx, "export", func(tx *sql.Tx) error {
+		var err error
+		if snap.Accounts, err = list(ctx, tx, scanAccount, `SELECT `+accountColumns+` FROM accounts ORDER BY id`); err != nil {
+			return err
+		}
+		if snap.Keys, err = list(ctx, tx, scanKey, `SELECT `+keyColumns+` FROM api_keys ORDER BY id`); err != nil {
+			return err
+		}
+		if snap.Integrations, err = list(ctx, tx, scanIntegration, `SELECT `+integrationColumns+` FROM integrations ORDER BY seq`); err != nil {
+			return err
+		}
+		if snap.Certificates, err = list(ctx, tx, scanCertificate, `SELECT `+certificateColumns+` FROM certificates ORDER BY id`); err != nil {
+			return err
+		}
+		if snap.AuditEvents, err = list(ctx, tx, scanAuditEvent, `SELECT `+auditColumns+` FROM audit_events ORDER BY id`); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx,
+			`SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'certificates'), 0)`).Scan(&snap.LastCertificateID)
+	})
+	if err != nil {
+		return nil, wrap("export", err)
+	}
+	return snap, nil
+}
+
+// Import implements ssod.Importer. Explicit ids raise AUTOINCREMENT's
+// counters to the highest one written, so new ids continue after them.
+func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
+	err := s.write(ctx, "import", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM audit_events)`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ssod.Errorf(ssod.EConflict, "the target database is not empty")
+		}
+		for _, a := range snap.Accounts {
+			var parent any
+			if a.ParentID != 0 {
+				parent = a.ParentID
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, parent_id, created_at) VALUES (?, ?, ?, ?)`,
+				a.ID, a.Name, parent, a.CreatedAt); err != nil {
+				return err
+			}
+		}
+		for _, k := range snap.Keys {
+			scopes, err := joinScopes(k.Scopes)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				k.ID, k.AccountID, k.Name, scopes, k.SecretHash, k.CreatedAt, k.RevokedAt); err != nil {
+				return err
+			}
+		}
+		for _, in := range snap.Integrations {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID, in.CompletedIntegration, in.LastUpdated); err != nil {
+				return err
+			}
+		}
+		for _, c := range snap.Certificates {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (`+certificateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				c.ID, c.AccountID, c.IntegrationID, c.PEM, c.NotBefore, c.NotAfter, c.Enabled); err != nil {
+				return err
+			}
+		}
+		for _, e := range snap.AuditEvents {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				e.ID, e.At, e.AccountID, e.ActorAccountID, e.KeyID, e.Operation, e.ObjectID, e.Before, e.After); err != nil {
+				return err
+			}
+		}
+		// AUTOINCREMENT keeps its counter here; a deleted highest id must
+		// stay used.
+		_, err := tx.ExecContext(ctx,
+			`UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'certificates'`, snap.LastCertificateID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx,
+			`INSERT INTO sqlite_sequence (name, seq) SELECT 'certificates', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'certificates')`,
+			snap.LastCertificateID)
+		return err
+	})
+	return wrap("import", err)
+}
