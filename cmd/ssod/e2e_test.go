@@ -207,6 +207,7 @@ func testCertificateInput(t *testing.T, dsn string) {
 	}
 
 	keyPEM := cert.KeyPEM(t)
+	rememberSecret(keyPEM)
 	wantError(t, post(map[string]any{"public_certificate": keyPEM, "integration_id": in.ID}), 400, "public_certificate", "private_key_rejected")
 	wantError(t, post(map[string]any{"public_certificate": cert.PEM + keyPEM, "integration_id": in.ID}), 400, "public_certificate", "private_key_rejected")
 	wantError(t, post(map[string]any{"public_certificate": "hello", "integration_id": in.ID}), 400, "public_certificate", "invalid_certificate")

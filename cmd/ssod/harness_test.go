@@ -62,6 +62,7 @@ func startServer(t *testing.T, dsn string, args ...string) *testServer {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
+	rememberLogs(logs)
 	done := make(chan error, 1)
 	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)
 	go func() { done <- run(ctx, all, env(nil), io.Discard, logs) }()
@@ -79,7 +80,11 @@ func startServer(t *testing.T, dsn string, args ...string) *testServer {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if m := listenLine.FindStringSubmatch(logs.String()); m != nil {
-			return &testServer{t: t, URL: "http://" + m[1], DSN: dsn, Key: keyPattern.FindString(logs.String()), Logs: logs}
+			key := keyPattern.FindString(logs.String())
+			if key != "" {
+				rememberSecret(key[26:])
+			}
+			return &testServer{t: t, URL: "http://" + m[1], DSN: dsn, Key: key, Logs: logs}
 		}
 		select {
 		case err := <-done:
@@ -123,6 +128,7 @@ func (ts *testServer) newKey(account string, scopes ...string) string {
 	if !keyPattern.MatchString(key) || len(key) != 69 {
 		ts.t.Fatalf("keys create printed %q, want one 69-character key", key)
 	}
+	rememberSecret(key[26:])
 	return key
 }
 
