@@ -128,3 +128,29 @@ type Store interface {
 	// Close releases the database.
 	Close() error
 }
+
+// JoinScopes is the one text form of a scope list that stores keep: comma
+// separated. A scope holding a comma would come back as two, so it is refused.
+func JoinScopes(scopes []Scope) (string, error) {
+	parts := make([]string, len(scopes))
+	for i, sc := range scopes {
+		if sc == "" || strings.Contains(string(sc), ",") {
+			return "", FieldErrorf(EInvalid, "scopes", "scope %q cannot be stored", sc)
+		}
+		parts[i] = string(sc)
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// SplitScopes reads what JoinScopes wrote.
+func SplitScopes(csv string) []Scope {
+	if csv == "" {
+		return nil
+	}
+	parts := strings.Split(csv, ",")
+	scopes := make([]Scope, len(parts))
+	for i, p := range parts {
+		scopes[i] = Scope(p)
+	}
+	return scopes
+}

@@ -2,6 +2,8 @@ package ssod
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"net/url"
 	"unicode/utf8"
 )
@@ -192,4 +194,14 @@ func ValidIntegrationID(s string) bool {
 		}
 	}
 	return true
+}
+
+// NewIntegrationID returns a random (version 4) UUID in lower case.
+// Integration ids are random so that one account cannot guess another's.
+func NewIntegrationID() string {
+	var b [16]byte
+	rand.Read(b[:])         // never fails; see crypto/rand.Read
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

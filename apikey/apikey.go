@@ -24,10 +24,14 @@ const (
 // hash of its secret (to store).
 func New() (plaintext, id string, secretHash []byte, err error) {
 	var raw [16 + 32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", "", nil, fmt.Errorf("apikey: read random: %w", err)
+	// An ID that began with '-' would read as a flag in `ssod keys revoke
+	// ID`, so such draws are thrown away (1 in 32; the ID is not secret).
+	for id == "" || id[0] == '-' || id[0] == '_' {
+		if _, err := rand.Read(raw[:]); err != nil {
+			return "", "", nil, fmt.Errorf("apikey: read random: %w", err)
+		}
+		id = base64.RawURLEncoding.EncodeToString(raw[:16])
 	}
-	id = base64.RawURLEncoding.EncodeToString(raw[:16])
 	secret := base64.RawURLEncoding.EncodeToString(raw[16:])
 	return prefix + id + "." + secret, id, HashSecret(secret), nil
 }

@@ -7,7 +7,7 @@ import (
 
 func TestNewHasSendGridShapeAndVerifies(t *testing.T) {
 	seen := map[string]bool{}
-	for range 50 {
+	for range 500 {
 		key, id, hash, err := New()
 		if err != nil {
 			t.Fatal(err)
@@ -24,6 +24,9 @@ func TestNewHasSendGridShapeAndVerifies(t *testing.T) {
 		}
 		if strings.Contains(string(hash), secret) {
 			t.Fatal("hash holds the secret")
+		}
+		if id[0] == '-' || id[0] == '_' {
+			t.Fatalf("id %q would read as a command-line flag", id)
 		}
 		if seen[id] {
 			t.Fatalf("duplicate id %q", id)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -84,5 +85,14 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 
 // ServeHTTP sends every request through the common middleware and the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.observe(s.mux).ServeHTTP(w, r)
+	s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// ServeMux would answer a path with "..", "." or "//" with a
+		// redirect to its clean form, which a client may follow with its
+		// POST body: such a path names nothing, so it is a 404 here.
+		if p := r.URL.Path; path.Clean(p) != p {
+			writeProblems(w, []*ssod.Error{ssod.Errorf(ssod.ENotFound, "no such path")})
+			return
+		}
+		s.mux.ServeHTTP(w, r)
+	})).ServeHTTP(w, r)
 }

@@ -12,6 +12,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
@@ -121,7 +122,7 @@ func decodeBase64(s string) ([]byte, error) {
 	if err != nil {
 		return nil, invalid("public_certificate is neither PEM nor base64; paste the certificate as -----BEGIN CERTIFICATE----- PEM or as its base64 body")
 	}
-	if hasPrivateKey(der) {
+	if bytes.HasPrefix(der, opensshKeyMagic) || hasPrivateKey(der) {
 		return nil, errPrivateKey()
 	}
 	return der, nil
@@ -177,8 +178,37 @@ func hasPrivateKey(der []byte) bool {
 func isPrivateKey(der []byte) bool {
 	var key struct{ Version int }
 	_, err := asn1.Unmarshal(der, &key)
-	return err == nil
+	return err == nil || isEncryptedKey(der)
 }
+
+// passwordBasedEncryption prefixes the OIDs of PKCS#5 (PBES1, PBES2) and
+// PKCS#12 encryption schemes, the ones an encrypted PKCS#8 key names.
+var passwordBasedEncryption = []asn1.ObjectIdentifier{
+	{1, 2, 840, 113549, 1, 5},
+	{1, 2, 840, 113549, 1, 12, 1},
+}
+
+// isEncryptedKey reports whether der is an encrypted PKCS#8 key
+// (EncryptedPrivateKeyInfo): a SEQUENCE of an encryption algorithm and the
+// encrypted bytes. The key is still a secret: the password may be weak.
+func isEncryptedKey(der []byte) bool {
+	var info struct {
+		Algorithm pkix.AlgorithmIdentifier
+		Data      []byte
+	}
+	if _, err := asn1.Unmarshal(der, &info); err != nil {
+		return false
+	}
+	for _, prefix := range passwordBasedEncryption {
+		if len(info.Algorithm.Algorithm) > len(prefix) && info.Algorithm.Algorithm[:len(prefix)].Equal(prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// opensshKeyMagic starts the body of every OpenSSH private key.
+var opensshKeyMagic = []byte("openssh-key-v1\x00")
 
 func invalid(format string, args ...any) *ssod.Error {
 	return ssod.FieldErrorf(ssod.EInvalidCertificate, field, format, args...)

@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -30,7 +28,7 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 	if err := u.ValidateCreate(); err != nil {
 		return nil, err // a caller bug; storing empty fields would hide it
 	}
-	in := u.Apply(ssod.Integration{ID: newUUID(), AccountID: accountID, LastUpdated: now})
+	in := u.Apply(ssod.Integration{ID: ssod.NewIntegrationID(), AccountID: accountID, LastUpdated: now})
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
 			`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -151,15 +149,4 @@ func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id strin
 		return recordAudit(ctx, tx, accountID, ssod.AuditIntegrationDelete, id, &old, nil)
 	})
 	return wrap("delete integration", err)
-}
-
-// newUUID returns a random (version 4) UUID in lower case. Integration ids are
-// random so that one account cannot guess another's. It duplicates the
-// SQLite store's so that neither store depends on the other.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])         // never fails; see crypto/rand.Read
-	b[6] = b[6]&0x0f | 0x40 // version 4
-	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,7 +11,7 @@ import (
 
 // CreateKey implements ssod.KeyStore.
 func (s *Store) CreateKey(ctx context.Context, k ssod.APIKey) error {
-	scopes, err := joinScopes(k.Scopes)
+	scopes, err := ssod.JoinScopes(k.Scopes)
 	if err != nil {
 		return err
 	}
@@ -31,39 +30,13 @@ func (s *Store) CreateKey(ctx context.Context, k ssod.APIKey) error {
 	return nil
 }
 
-// joinScopes stores scopes as one comma-separated column, as the SQLite store
-// does, so both accept exactly the same keys; a scope holding a comma would
-// come back as two, so it is refused.
-func joinScopes(scopes []ssod.Scope) (string, error) {
-	parts := make([]string, len(scopes))
-	for i, sc := range scopes {
-		if sc == "" || strings.Contains(string(sc), ",") {
-			return "", ssod.FieldErrorf(ssod.EInvalid, "scopes", "scope %q cannot be stored", sc)
-		}
-		parts[i] = string(sc)
-	}
-	return strings.Join(parts, ","), nil
-}
-
-func splitScopes(csv string) []ssod.Scope {
-	if csv == "" {
-		return nil
-	}
-	parts := strings.Split(csv, ",")
-	scopes := make([]ssod.Scope, len(parts))
-	for i, p := range parts {
-		scopes[i] = ssod.Scope(p)
-	}
-	return scopes
-}
-
 const keyColumns = `id, account_id, name, scopes, secret_hash, created_at, revoked_at`
 
 func scanKey(r scanner) (ssod.APIKey, error) {
 	var k ssod.APIKey
 	var scopes string
 	err := r.Scan(&k.ID, &k.AccountID, &k.Name, &scopes, &k.SecretHash, &k.CreatedAt, &k.RevokedAt)
-	k.Scopes = splitScopes(scopes)
+	k.Scopes = ssod.SplitScopes(scopes)
 	return k, err
 }
 

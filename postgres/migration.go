@@ -5,15 +5,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ssod/ssod/internal/migration"
 )
 
 // migrationFS holds the schema migrations, NNNN_description.sql, applied in
@@ -21,47 +19,6 @@ import (
 //
 //go:embed migration/*.sql
 var migrationFS embed.FS
-
-// migration is one embedded schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded migrations in version order and rejects a
-// malformed name or a duplicate version, which would otherwise apply in an
-// order nobody chose.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migration/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		prefix, _, ok := strings.Cut(base, "_")
-		version, err := strconv.Atoi(prefix)
-		if !ok || err != nil || version <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive version and '_'", base)
-		}
-		body, err := fs.ReadFile(migrationFS, name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: version, name: base, sql: string(body)})
-	}
-	if len(ms) == 0 {
-		return nil, errors.New("no migrations embedded")
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", ms[i-1].name, ms[i].name, ms[i].version)
-		}
-	}
-	return ms, nil
-}
 
 // migrationLockKey is the advisory lock every ssod instance takes while it
 // migrates: "ssod_mig" in ASCII, unlikely to clash with another
@@ -79,7 +36,7 @@ const migrationLockKey int64 = 0x73736f645f6d6967
 // both find no table and one then fails on the catalog's unique index, and
 // two instances could both apply the same migration.
 func migrate(ctx context.Context, pool *pgxpool.Pool) (err error) {
-	ms, err := loadMigrations()
+	ms, err := migration.Load(migrationFS, "migration")
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
@@ -108,7 +65,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (err error) {
 }
 
 // migrateLocked does migrate's work once the lock is held.
-func migrateLocked(ctx context.Context, conn *pgx.Conn, ms []migration) error {
+func migrateLocked(ctx context.Context, conn *pgx.Conn, ms []migration.Migration) error {
 	const create = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT    NOT NULL,
@@ -126,27 +83,27 @@ func migrateLocked(ctx context.Context, conn *pgx.Conn, ms []migration) error {
 		return fmt.Errorf("postgres: migrate: read schema version: %w", err)
 	}
 	if len(applied) > 0 {
-		if newest, known := slices.Max(applied), ms[len(ms)-1].version; newest > known {
+		if newest, known := slices.Max(applied), ms[len(ms)-1].Version; newest > known {
 			// A newer binary has changed the schema in ways this one cannot know.
 			return fmt.Errorf("postgres: migrate: database schema version %d is newer than this binary's %d", newest, known)
 		}
 	}
 	for _, m := range ms {
-		if slices.Contains(applied, m.version) {
+		if slices.Contains(applied, m.Version) {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			// No arguments: pgx sends the file with the simple protocol,
 			// which runs several statements in one call.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.version, m.name, time.Now().Unix())
+				m.Version, m.Name, time.Now().Unix())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("postgres: migrate %s: %w", m.name, err)
+			return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
 		}
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/internal/migration"
 	"github.com/ssod/ssod/postgres/pgtest"
 	"github.com/ssod/ssod/storetest"
 )
@@ -61,13 +61,13 @@ func appliedVersions(t *testing.T, s *Store) []int {
 // per embedded migration.
 func wantAllMigrations(t *testing.T, s *Store) {
 	t.Helper()
-	ms, err := loadMigrations()
+	ms, err := migration.Load(migrationFS, "migration")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want []int
 	for _, m := range ms {
-		want = append(want, m.version)
+		want = append(want, m.Version)
 	}
 	if got := appliedVersions(t, s); !reflect.DeepEqual(got, want) {
 		t.Errorf("schema_migrations holds versions %v, want one row each for %v", got, want)
@@ -466,21 +466,6 @@ func TestOpenErrorsHideThePassword(t *testing.T) {
 		if !strings.HasPrefix(err.Error(), "postgres: ") {
 			t.Errorf("Open error %q does not say which store failed", err)
 		}
-	}
-}
-
-func TestNewUUID(t *testing.T) {
-	v4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	seen := map[string]bool{}
-	for range 1000 {
-		id := newUUID()
-		if !v4.MatchString(id) {
-			t.Fatalf("newUUID() = %q, not a lower-case UUID v4", id)
-		}
-		if seen[id] {
-			t.Fatalf("newUUID() repeated %q", id)
-		}
-		seen[id] = true
 	}
 }
 

@@ -2,10 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/ssod/ssod"
@@ -29,7 +27,7 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 	if err := u.ValidateCreate(); err != nil {
 		return nil, err // a caller bug; storing empty fields would hide it
 	}
-	in := u.Apply(ssod.Integration{ID: newUUID(), AccountID: accountID, LastUpdated: now})
+	in := u.Apply(ssod.Integration{ID: ssod.NewIntegrationID(), AccountID: accountID, LastUpdated: now})
 	const op = "create integration"
 	err := s.write(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
@@ -137,14 +135,4 @@ func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id strin
 		return recordAudit(ctx, tx, accountID, ssod.AuditIntegrationDelete, id, &old, nil)
 	})
 	return wrap(op, err)
-}
-
-// newUUID returns a random (version 4) UUID in lower case. Integration ids are
-// random so that one account cannot guess another's.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])         // never fails; see crypto/rand.Read
-	b[6] = b[6]&0x0f | 0x40 // version 4
-	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

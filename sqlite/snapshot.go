@@ -60,7 +60,7 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 			}
 		}
 		for _, k := range snap.Keys {
-			scopes, err := joinScopes(k.Scopes)
+			scopes, err := ssod.JoinScopes(k.Scopes)
 			if err != nil {
 				return err
 			}

@@ -4,10 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"testing"
 
 	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/internal/migration"
 	"github.com/ssod/ssod/storetest"
 )
 
@@ -43,7 +43,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	}
 	closeStore(t, s)
 
-	ms, err := loadMigrations()
+	ms, err := migration.Load(migrationFS, "migration")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 		}
 		rows.Close()
 		for _, m := range ms {
-			want = append(want, m.version)
+			want = append(want, m.Version)
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("schema_migrations holds versions %v, want one row each for %v", got, want)
@@ -236,20 +236,5 @@ func TestReopenReturnsWhatWasWritten(t *testing.T) {
 	}
 	if !reflect.DeepEqual(after, before) {
 		t.Errorf("after reopen:\n got %+v\nwant %+v", after, before)
-	}
-}
-
-func TestNewUUID(t *testing.T) {
-	v4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	seen := map[string]bool{}
-	for range 1000 {
-		id := newUUID()
-		if !v4.MatchString(id) {
-			t.Fatalf("newUUID() = %q, not a lower-case UUID v4", id)
-		}
-		if seen[id] {
-			t.Fatalf("newUUID() repeated %q", id)
-		}
-		seen[id] = true
 	}
 }
