@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/apikey"
+	"github.com/ssod/ssod/idpcert"
+	"github.com/ssod/ssod/internal/testcert"
+	"github.com/ssod/ssod/sqlite"
+)
+
+// benchCertificate is a certificate response as GET returns it, with an
+// RSA-2048 certificate of the size real IdPs use.
+func benchCertificate(b *testing.B) certificateJSON {
+	c := testcert.New(b, testcert.Options{CommonName: "bench idp", RSABits: 2048})
+	return certificateJSON{
+		PublicCertificate: c.PEM,
+		ID:                123456,
+		NotBefore:         1455054726,
+		NotAfter:          1770673986,
+		IntergrationID:    "9b0a4e8c-2f4b-4d5e-9a41-2b7f0c1d3e5f",
+		IntegrationID:     "9b0a4e8c-2f4b-4d5e-9a41-2b7f0c1d3e5f",
+		Enabled:           true,
+	}
+}
+
+// BenchmarkWriteJSONCertificate measures encoding one certificate response
+// with writeJSON, as every certificate handler ends.
+func BenchmarkWriteJSONCertificate(b *testing.B) {
+	v := benchCertificate(b)
+	b.SetBytes(int64(len(toBody(b, v))))
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		writeJSON(rec, http.StatusOK, v)
+	}
+}
+
+// BenchmarkWriteJSONCertificateList measures a list of five certificates,
+// the shape of GET /v3/sso/integrations/{id}/certificates.
+func BenchmarkWriteJSONCertificateList(b *testing.B) {
+	one := benchCertificate(b)
+	list := []certificateJSON{one, one, one, one, one}
+	b.SetBytes(int64(len(toBody(b, list))))
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		writeJSON(rec, http.StatusOK, list)
+	}
+}
+
+func toBody(b *testing.B, v any) []byte {
+	rec := httptest.NewRecorder()
+	writeJSON(rec, http.StatusOK, v)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("status %d", rec.Code)
+	}
+	return rec.Body.Bytes()
+}
+
+// BenchmarkGetCertificate measures a whole GET /v3/sso/certificates/{id}
+// through the server: middleware, authentication (a store lookup and the
+// secret's hash), the store read and the response, on a real SQLite
+// database. Nothing is logged, as with --log-level warn.
+func BenchmarkGetCertificate(b *testing.B) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	now := time.Now().Unix()
+	acct, err := store.CreateAccount(ctx, "bench", 0, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, id, hash, err := apikey.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := store.CreateKey(ctx, ssod.APIKey{ID: id, AccountID: acct.ID, Name: "bench", Scopes: ssod.AllScopes(), SecretHash: hash, CreatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	name, url, enabled := "Okta", "https://example.okta.com/app/sso/saml", true
+	in, err := store.CreateIntegration(ctx, acct.ID, ssod.IntegrationUpdate{
+		Name: &name, Enabled: &enabled, SigninURL: &url, SignoutURL: &url, EntityID: &url,
+	}, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, err := idpcert.Parse(testcert.New(b, testcert.Options{CommonName: "bench idp", RSABits: 2048}).PEM)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cert, err := store.CreateCertificate(ctx, acct.ID, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &x})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := NewServer(Config{Store: store, PublicURL: "http://bench.test"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/v3/sso/certificates/"+strconv.FormatInt(cert.ID, 10), nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("GET certificate: status %d: %s", rec.Code, rec.Body)
+	}
+	b.SetBytes(int64(rec.Body.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
