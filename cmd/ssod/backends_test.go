@@ -37,6 +37,7 @@ func TestEndToEnd(t *testing.T) {
 		{"SendGridRetryWaitsForReset", testSendGridRetryWaitsForReset},
 		{"HealthAndMetrics", testHealthAndMetrics},
 		{"RevocationBitesWithinKeyCacheTTL", testRevocationBitesWithinKeyCacheTTL},
+		{"HammerOneCertificate", testHammerOneCertificate},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
