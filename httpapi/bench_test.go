@@ -103,24 +103,30 @@ func BenchmarkGetCertificate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := NewServer(Config{Store: store, PublicURL: "http://bench.test"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodGet, "/v3/sso/certificates/"+strconv.FormatInt(cert.ID, 10), nil)
-	req.Header.Set("Authorization", "Bearer "+key)
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		b.Fatalf("GET certificate: status %d: %s", rec.Code, rec.Body)
-	}
-	b.SetBytes(int64(rec.Body.Len()))
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d", rec.Code)
-		}
+	// ssod serve trusts a found key for 5 s by default; 0 asks the store
+	// on every request.
+	for _, ttl := range []time.Duration{0, 5 * time.Second} {
+		b.Run("key-cache="+ttl.String(), func(b *testing.B) {
+			srv, err := NewServer(Config{Store: store, PublicURL: "http://bench.test", KeyCacheTTL: ttl})
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := httptest.NewRequest(http.MethodGet, "/v3/sso/certificates/"+strconv.FormatInt(cert.ID, 10), nil)
+			req.Header.Set("Authorization", "Bearer "+key)
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("GET certificate: status %d: %s", rec.Code, rec.Body)
+			}
+			b.SetBytes(int64(rec.Body.Len()))
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				srv.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
 	}
 }

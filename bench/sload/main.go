@@ -123,7 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.out, "out", "-", "file to write the markdown report to; - for stdout")
 	fs.StringVar(&cfg.dir, "dir", "", "work directory for the binary and the databases (default: a new temporary directory, removed at the end)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the work directory")
-	fs.StringVar(&cfg.ssodLogLevel, "ssod-log-level", "info", "ssod's --log-level (info logs one line per request, as deployed by default)")
+	fs.StringVar(&cfg.ssodLogLevel, "ssod-log-level", "info", "ssod's --log-level: info logs one line per request, as deployed by default; warn shows what that costs (start-up is then timed to the first /healthz answer)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -213,18 +213,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "sload:", err)
 		os.Exit(1)
 	}
-	var out io.Writer = os.Stdout
-	if cfg.out != "-" {
-		f, err := os.Create(cfg.out)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "sload:", err)
-			os.Exit(1)
-		}
-		defer f.Close()
-		out = f
-	}
-	if err := rep.markdown(out); err != nil {
+	if err := writeReport(rep, cfg.out); err != nil {
 		fmt.Fprintln(os.Stderr, "sload:", err)
 		os.Exit(1)
 	}
+}
+
+// writeReport writes the markdown report to path, or to stdout for "-".
+func writeReport(rep *report, path string) error {
+	if path == "-" {
+		return rep.markdown(os.Stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.markdown(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

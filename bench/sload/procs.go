@@ -101,45 +101,67 @@ var (
 // ssodServer is a running `ssod serve`.
 type ssodServer struct {
 	*proc
-	startup  time.Duration // from exec to the listen line
-	firstKey string        // printed on the first start of an empty database
+	startup time.Duration // from exec to the listen line (or first /healthz answer)
+	drained chan struct{} // closed when its stderr is at EOF
+	mu      sync.Mutex
+	key     string // printed on the first start of an empty database
 }
 
-// startSSOD runs `ssod serve` on a free loopback port and waits for its
-// listen line. Its log goes nowhere once the line is seen (ssod logs a line
-// per request; the pipe is drained so that logging costs what it costs).
+// firstKey is the key the first start printed; call it after stop.
+func (s *ssodServer) firstKey() string {
+	<-s.drained
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.key
+}
+
+// startSSOD runs `ssod serve` on a free loopback port and waits until it
+// serves: its listen line, or with a log level that hides that line, its
+// first answer on /healthz. Its log goes nowhere (ssod logs a line per
+// request at info; the pipe is drained so that logging costs what it costs).
 func startSSOD(ctx context.Context, bin, db, logLevel string) (*ssodServer, error) {
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db, "--rate-limit", "off", "--log-level", logLevel)
+	quiet := strings.EqualFold(logLevel, "warn") || strings.EqualFold(logLevel, "error")
+	addr := "127.0.0.1:0"
+	if quiet {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	}
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--rate-limit", "off", "--log-level", logLevel)
 	cmd.Env = cleanEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
 	}
 	p := &proc{name: "ssod", cmd: cmd, tail: &tailBuffer{}, exited: make(chan struct{})}
+	s := &ssodServer{proc: p, drained: make(chan struct{})}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start ssod: %w", err)
 	}
 	type found struct {
-		addr, key string
-		at        time.Time
+		addr string
+		at   time.Time
 	}
-	ready := make(chan found, 1)
+	ready := make(chan found, 2)
 	go func() {
+		defer close(s.drained)
 		r := bufio.NewReader(stderr)
-		var key string
 		for {
 			line, err := r.ReadString('\n')
 			p.tail.Write([]byte(line))
 			if k := keyPattern.FindString(line); k != "" {
-				key = k
+				s.mu.Lock()
+				s.key = k
+				s.mu.Unlock()
 			}
 			if m := listenLine.FindStringSubmatch(line); m != nil {
-				ready <- found{addr: m[1], key: key, at: time.Now()}
+				ready <- found{addr: m[1], at: time.Now()}
 				break
 			}
 			if err != nil {
-				close(ready)
 				return
 			}
 		}
@@ -150,17 +172,32 @@ func startSSOD(ctx context.Context, bin, db, logLevel string) (*ssodServer, erro
 		p.err = cmd.Wait()
 		close(p.exited)
 	}()
+	if quiet {
+		go func() {
+			client := &http.Client{Timeout: time.Second}
+			for p.alive() == nil && ctx.Err() == nil {
+				if resp, err := client.Get("http://" + addr + "/healthz"); err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						ready <- found{addr: addr, at: time.Now()}
+						return
+					}
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
 	select {
-	case f, ok := <-ready:
-		if !ok {
-			<-p.exited
-			return nil, p.alive()
-		}
+	case f := <-ready:
 		p.addr = f.addr
-		return &ssodServer{proc: p, startup: f.at.Sub(start), firstKey: f.key}, nil
+		s.startup = f.at.Sub(start)
+		return s, nil
+	case <-p.exited:
+		<-s.drained
+		return nil, p.alive()
 	case <-time.After(2 * time.Minute):
 		p.stop()
-		return nil, fmt.Errorf("ssod did not print its listen line within 2 minutes; its output:\n%s", p.tail.String())
+		return nil, fmt.Errorf("ssod did not start serving within 2 minutes; its output:\n%s", p.tail.String())
 	case <-ctx.Done():
 		p.stop()
 		return nil, ctx.Err()

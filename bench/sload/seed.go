@@ -80,7 +80,7 @@ func prepare(ctx context.Context, cfg config, bin, dir string, size int, maker *
 		return nil, err
 	}
 	first.stop()
-	if first.firstKey == "" {
+	if first.firstKey() == "" {
 		return nil, errors.New("the first start of ssod printed no API key")
 	}
 	if _, err := ssodCLI(ctx, bin, "accounts", "create", benchAccount, "--db", ds.db); err != nil {
