@@ -39,7 +39,7 @@ func scanAccount(r scanner) (ssod.Account, error) {
 
 // FindAccountByName implements ssod.AccountStore.
 func (s *Store) FindAccountByName(ctx context.Context, name string) (*ssod.Account, error) {
-	a, err := scanAccount(s.reader.QueryRowContext(ctx,
+	a, err := scanAccount(s.reads.QueryRowContext(ctx,
 		`SELECT `+accountColumns+` FROM accounts WHERE name = ?`, name))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -52,7 +52,7 @@ func (s *Store) FindAccountByName(ctx context.Context, name string) (*ssod.Accou
 
 // ListAccounts implements ssod.AccountStore.
 func (s *Store) ListAccounts(ctx context.Context) ([]ssod.Account, error) {
-	as, err := list(ctx, s.reader, scanAccount, `SELECT `+accountColumns+` FROM accounts ORDER BY id`)
+	as, err := list(ctx, s.reads, scanAccount, `SELECT `+accountColumns+` FROM accounts ORDER BY id`)
 	if err != nil {
 		return nil, wrap("list accounts", err)
 	}

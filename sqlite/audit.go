@@ -27,7 +27,7 @@ func scanAuditEvent(r scanner) (ssod.AuditEvent, error) {
 
 // ListAuditEvents implements ssod.AuditStore.
 func (s *Store) ListAuditEvents(ctx context.Context, accountID int64, limit int) ([]ssod.AuditEvent, error) {
-	evs, err := list(ctx, s.reader, scanAuditEvent,
+	evs, err := list(ctx, s.reads, scanAuditEvent,
 		`SELECT id, at, account_id, actor_account_id, key_id, operation, object_id, before, after
 		 FROM audit_events WHERE ? = 0 OR account_id = ? ORDER BY id DESC LIMIT ?`,
 		accountID, accountID, limit)

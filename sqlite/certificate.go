@@ -59,7 +59,7 @@ func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.C
 
 // GetCertificate implements ssod.CertificateStore.
 func (s *Store) GetCertificate(ctx context.Context, accountID int64, id int64) (*ssod.Certificate, error) {
-	c, err := getCertificate(ctx, s.reader, accountID, id)
+	c, err := getCertificate(ctx, s.reads, accountID, id)
 	if err != nil {
 		return nil, wrap("get certificate", err)
 	}
@@ -133,19 +133,16 @@ func (s *Store) DeleteCertificate(ctx context.Context, accountID int64, id int64
 // ListCertificates implements ssod.CertificateStore.
 func (s *Store) ListCertificates(ctx context.Context, accountID int64, integrationID string) ([]ssod.Certificate, error) {
 	const op = "list certificates"
-	var cs []ssod.Certificate
-	// One read transaction, so the ownership check and the list see the same
-	// snapshot even if the integration is deleted meanwhile.
-	err := s.read(ctx, op, func(tx *sql.Tx) error {
-		if _, err := getIntegration(ctx, tx, accountID, integrationID); err != nil {
-			return err
-		}
-		var err error
-		cs, err = list(ctx, tx, scanCertificate,
-			`SELECT `+certificateColumns+` FROM certificates WHERE integration_id = ? AND account_id = ? ORDER BY id`,
-			integrationID, accountID)
-		return err
-	})
+	// One statement reads the list from one snapshot; certificates exist
+	// only while their integration does (the foreign key), so a non-empty
+	// list needs no ownership check of its own. Only an empty one asks
+	// whether the integration is there at all.
+	cs, err := list(ctx, s.reads, scanCertificate,
+		`SELECT `+certificateColumns+` FROM certificates WHERE integration_id = ? AND account_id = ? ORDER BY id`,
+		integrationID, accountID)
+	if err == nil && len(cs) == 0 {
+		_, err = getIntegration(ctx, s.reads, accountID, integrationID)
+	}
 	if err != nil {
 		return nil, wrap(op, err)
 	}

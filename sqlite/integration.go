@@ -50,7 +50,7 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 
 // ListIntegrations implements ssod.IntegrationStore.
 func (s *Store) ListIntegrations(ctx context.Context, accountID int64) ([]ssod.Integration, error) {
-	ins, err := list(ctx, s.reader, scanIntegration,
+	ins, err := list(ctx, s.reads, scanIntegration,
 		`SELECT `+integrationColumns+` FROM integrations WHERE account_id = ? ORDER BY seq`, accountID)
 	if err != nil {
 		return nil, wrap("list integrations", err)
@@ -60,7 +60,7 @@ func (s *Store) ListIntegrations(ctx context.Context, accountID int64) ([]ssod.I
 
 // GetIntegration implements ssod.IntegrationStore.
 func (s *Store) GetIntegration(ctx context.Context, accountID int64, id string) (*ssod.Integration, error) {
-	in, err := getIntegration(ctx, s.reader, accountID, id)
+	in, err := getIntegration(ctx, s.reads, accountID, id)
 	if err != nil {
 		return nil, wrap("get integration", err)
 	}

@@ -41,7 +41,7 @@ func scanKey(r scanner) (ssod.APIKey, error) {
 
 // FindKey implements ssod.KeyStore.
 func (s *Store) FindKey(ctx context.Context, id string) (*ssod.APIKey, error) {
-	k, err := scanKey(s.reader.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
+	k, err := scanKey(s.reads.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, ssod.Errorf(ssod.ENotFound, "API key %q not found", id)
@@ -54,7 +54,7 @@ func (s *Store) FindKey(ctx context.Context, id string) (*ssod.APIKey, error) {
 // ListKeys implements ssod.KeyStore.
 func (s *Store) ListKeys(ctx context.Context, accountID int64) ([]ssod.APIKey, error) {
 	// accountID 0 matches every account: no account has id 0.
-	ks, err := list(ctx, s.reader, scanKey,
+	ks, err := list(ctx, s.reads, scanKey,
 		`SELECT `+keyColumns+` FROM api_keys WHERE ? IN (0, account_id) ORDER BY account_id, created_at, id`,
 		accountID)
 	if err != nil {

@@ -26,6 +26,11 @@ import (
 type Store struct {
 	writer *sql.DB // one connection: SQLite allows one writer at a time anyway
 	reader *sql.DB // read-only pool; WAL lets it run beside the writer
+	reads  *prepared
+	// writeTurn queues write transactions in arrival order. database/sql
+	// hands a freed connection to a random waiter, which with one writer
+	// connection gave some writes a long wait under load.
+	writeTurn chan struct{}
 }
 
 var _ ssod.Store = (*Store)(nil)
@@ -43,7 +48,10 @@ const writerParams = commonPragmas +
 
 // readerParams makes reader connections refuse writes, so a write sent to the
 // wrong pool fails loudly instead of bypassing the single writer.
-const readerParams = commonPragmas + "&_pragma=query_only(1)"
+// cache_size gives each reader 8 MiB of page cache (SQLite's default is
+// 2 MiB), so that the inner pages of a large database's indexes stay in
+// memory.
+const readerParams = commonPragmas + "&_pragma=query_only(1)&_pragma=cache_size(-8192)"
 
 // Open opens the database file at path, creating it if needed, and brings its
 // schema up to date. The caller must Close the store.
@@ -64,7 +72,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open reader: %w", err)
 	}
-	return &Store{writer: writer, reader: reader}, nil
+	return &Store{writer: writer, reader: reader, reads: newPrepared(reader), writeTurn: make(chan struct{}, 1)}, nil
 }
 
 // openDB opens a pool of at most conns connections and pings it, so that a
@@ -107,6 +115,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes both pools. Closing the last connection checkpoints the WAL
 // into the main file.
 func (s *Store) Close() error {
+	s.reads.close()
 	rerr := s.reader.Close()
 	werr := s.writer.Close()
 	if err := errors.Join(rerr, werr); err != nil {
@@ -152,6 +161,12 @@ func list[T any](ctx context.Context, q querier, scan func(scanner) (T, error), 
 // rolls it back when fn fails. fn's error is returned as is, so domain errors
 // keep their code and fn adds its own context to the others.
 func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	select {
+	case s.writeTurn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("sqlite: %s: wait for the writer: %w", op, ctx.Err())
+	}
+	defer func() { <-s.writeTurn }()
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: begin: %w", op, err)
