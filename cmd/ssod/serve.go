@@ -15,6 +15,7 @@ import (
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/httpapi"
 	"github.com/ssod/ssod/ratelimit"
+	"github.com/ssod/ssod/readcache"
 )
 
 // Timeouts that keep a slow or idle client from holding a connection.
@@ -25,6 +26,9 @@ const (
 	idleTimeout       = 120 * time.Second
 	shutdownTimeout   = 20 * time.Second
 )
+
+// maxCachedCertificates bounds the SQLite read cache: about 2 KiB each.
+const maxCachedCertificates = 10_000
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flagSet("serve", stderr)
@@ -61,6 +65,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	defer store.Close()
+	if !isPostgres(*dsn) {
+		// This process owns the SQLite file and sees every write, so reads
+		// of certificates can come from memory without ever being stale.
+		store = readcache.New(store, maxCachedCertificates)
+	}
 	if err := firstStart(ctx, store, stderr); err != nil {
 		return err
 	}

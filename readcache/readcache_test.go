@@ -1,0 +1,118 @@
+package readcache
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/sqlite"
+	"github.com/ssod/ssod/storetest"
+)
+
+func open(t *testing.T, max int) *Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "ssod.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return New(s, max)
+}
+
+// The cached store keeps every promise of the store contract.
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) ssod.Store { return open(t, 1000) })
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func setup(t *testing.T, s *Store) (ctx context.Context, account int64, in *ssod.Integration, c *ssod.Certificate) {
+	ctx = context.Background()
+	a, err := s.CreateAccount(ctx, "a", 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err = s.CreateIntegration(ctx, a.ID, ssod.IntegrationUpdate{
+		Name: ptr("n"), Enabled: ptr(true), SigninURL: ptr("https://x/in"), SignoutURL: ptr("https://x/out"), EntityID: ptr("e"),
+	}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = s.CreateCertificate(ctx, a.ID, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &ssod.X509{PEM: "p1", NotBefore: 1, NotAfter: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, a.ID, in, c
+}
+
+func TestReadsAfterWritesSeeTheWrite(t *testing.T) {
+	s := open(t, 1000)
+	ctx, account, in, c := setup(t, s)
+	if _, err := s.GetCertificate(ctx, account, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.certs) != 1 {
+		t.Fatal("a read did not fill the cache")
+	}
+	if _, err := s.UpdateCertificate(ctx, account, c.ID, ssod.CertificateUpdate{Enabled: ptr(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetCertificate(ctx, account, c.ID); got.Enabled {
+		t.Fatal("stale certificate served after PATCH")
+	}
+	other, _ := s.CreateAccount(ctx, "b", 0, 1)
+	if _, err := s.GetCertificate(ctx, other.ID, c.ID); ssod.CodeOf(err) != ssod.ENotFound {
+		t.Fatalf("another account reads a cached certificate: %v", err)
+	}
+	if err := s.DeleteIntegration(ctx, account, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetCertificate(ctx, account, c.ID); ssod.CodeOf(err) != ssod.ENotFound {
+		t.Fatalf("certificate served after its integration was deleted: %v", err)
+	}
+}
+
+// A reader racing a writer must not leave the value it read before the
+// write in the cache after it: every read that starts after a write
+// returned sees that write.
+func TestNoStaleFillUnderConcurrentWrites(t *testing.T) {
+	s := open(t, 1000)
+	ctx, account, _, c := setup(t, s)
+	for round := range 50 {
+		want := round%2 == 0
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() { s.GetCertificate(ctx, account, c.ID) })
+		}
+		if _, err := s.UpdateCertificate(ctx, account, c.ID, ssod.CertificateUpdate{Enabled: &want}); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if got, _ := s.GetCertificate(ctx, account, c.ID); got.Enabled != want {
+			t.Fatalf("round %d: read after the write returned enabled=%v", round, got.Enabled)
+		}
+	}
+}
+
+func TestBounded(t *testing.T) {
+	s := open(t, 2)
+	ctx, account, in, c := setup(t, s)
+	ids := []int64{c.ID}
+	for i := range 4 {
+		n, err := s.CreateCertificate(ctx, account, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &ssod.X509{PEM: "p", NotBefore: int64(i), NotAfter: 9}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, n.ID)
+	}
+	for _, id := range ids {
+		if _, err := s.GetCertificate(ctx, account, id); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.certs) > 2 {
+			t.Fatalf("cache holds %d certificates, max 2", len(s.certs))
+		}
+	}
+}
