@@ -27,10 +27,11 @@ type Store struct {
 	writer *sql.DB // one connection: SQLite allows one writer at a time anyway
 	reader *sql.DB // read-only pool; WAL lets it run beside the writer
 	reads  *prepared
-	// writeTurn queues write transactions in arrival order. database/sql
-	// hands a freed connection to a random waiter, which with one writer
-	// connection gave some writes a long wait under load.
-	writeTurn chan struct{}
+	// Writes go to one goroutine that commits them in batches (see
+	// commit.go); closing stops it.
+	writes   chan *writeRequest
+	closing  chan struct{}
+	loopDone chan struct{}
 }
 
 var _ ssod.Store = (*Store)(nil)
@@ -72,7 +73,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open reader: %w", err)
 	}
-	return &Store{writer: writer, reader: reader, reads: newPrepared(reader), writeTurn: make(chan struct{}, 1)}, nil
+	s := &Store{
+		writer: writer, reader: reader, reads: newPrepared(reader),
+		writes: make(chan *writeRequest), closing: make(chan struct{}), loopDone: make(chan struct{}),
+	}
+	go s.commitLoop()
+	return s, nil
 }
 
 // openDB opens a pool of at most conns connections and pings it, so that a
@@ -115,6 +121,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes both pools. Closing the last connection checkpoints the WAL
 // into the main file.
 func (s *Store) Close() error {
+	close(s.closing)
+	<-s.loopDone
 	s.reads.close()
 	rerr := s.reader.Close()
 	werr := s.writer.Close()
@@ -155,30 +163,6 @@ func list[T any](ctx context.Context, q querier, scan func(scanner) (T, error), 
 		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-// write runs fn in one write transaction on the writer and commits it, or
-// rolls it back when fn fails. fn's error is returned as is, so domain errors
-// keep their code and fn adds its own context to the others.
-func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	select {
-	case s.writeTurn <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("sqlite: %s: wait for the writer: %w", op, ctx.Err())
-	}
-	defer func() { <-s.writeTurn }()
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: begin: %w", op, err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: %s: commit: %w", op, err)
-	}
-	return nil
 }
 
 // read runs fn in one read transaction on the reader pool, so several
