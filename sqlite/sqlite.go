@@ -49,10 +49,10 @@ const writerParams = commonPragmas +
 
 // readerParams makes reader connections refuse writes, so a write sent to the
 // wrong pool fails loudly instead of bypassing the single writer.
-// cache_size gives each reader 8 MiB of page cache (SQLite's default is
+// cache_size gives each reader 4 MiB of page cache (SQLite's default is
 // 2 MiB), so that the inner pages of a large database's indexes stay in
 // memory.
-const readerParams = commonPragmas + "&_pragma=query_only(1)&_pragma=cache_size(-8192)"
+const readerParams = commonPragmas + "&_pragma=query_only(1)&_pragma=cache_size(-4096)"
 
 // Open opens the database file at path, creating it if needed, and brings its
 // schema up to date. The caller must Close the store.

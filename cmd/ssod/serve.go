@@ -27,8 +27,9 @@ const (
 	shutdownTimeout   = 20 * time.Second
 )
 
-// maxCachedCertificates bounds the SQLite read cache: about 2 KiB each.
-const maxCachedCertificates = 10_000
+// maxCachedCertificates bounds the SQLite read cache: about 2 KiB each, so
+// that a large database still runs in well under 100 MB.
+const maxCachedCertificates = 4_000
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flagSet("serve", stderr)
