@@ -14,6 +14,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		// Only our own response types are encoded here; failing is a bug.
 		panic("httpapi: encode response: " + err.Error())
 	}
+	writeRawJSON(w, status, body)
+}
+
+// writeRawJSON sends body, already encoded, with status.
+func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
