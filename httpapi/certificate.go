@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/idpcert"
@@ -56,28 +55,35 @@ func appendCertificate(b []byte, c *ssod.Certificate) []byte {
 	return append(b, '}')
 }
 
-// appendJSONString appends s as encoding/json would. Printable ASCII other
-// than the quote, the backslash and the HTML characters encoding/json
-// escapes is copied and a newline becomes the two characters \n; anything
-// else takes encoding/json's own path.
+// jsonPlain marks the bytes encoding/json copies as they are: printable
+// ASCII but the quote, the backslash and the HTML characters it escapes.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'], t['<'], t['>'], t['&'] = false, false, false, false, false
+	return t
+}()
+
+// appendJSONString appends s as encoding/json would, in one pass for text
+// of plain bytes and newlines (PEM, ids); anything else takes
+// encoding/json's own path.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 && c != '\n' || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			enc, _ := json.Marshal(s) // a string always encodes
-			return append(b, enc...)
-		}
-	}
+	mark := len(b)
 	b = append(b, '"')
-	for {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			break
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if jsonPlain[s[i]] {
+			continue
 		}
-		b = append(append(b, s[:i]...), `\n`...)
-		s = s[i+1:]
+		if s[i] != '\n' {
+			enc, _ := json.Marshal(s) // a string always encodes
+			return append(b[:mark], enc...)
+		}
+		b = append(append(b, s[start:i]...), '\\', 'n')
+		start = i + 1
 	}
-	return append(append(b, s...), '"')
+	return append(append(b, s[start:]...), '"')
 }
 
 // decodeCertificate reads a create or PATCH body: the certificate is parsed
