@@ -97,6 +97,13 @@ func startServer(t *testing.T, dsn string, args ...string) *testServer {
 	}
 }
 
+// settledLogs returns the server log once every line written so far has
+// left the log buffer, which holds access-log lines for logFlushInterval.
+func (ts *testServer) settledLogs() string {
+	time.Sleep(logFlushInterval + 100*time.Millisecond)
+	return ts.Logs.String()
+}
+
 // cli runs one ssod command against the server's database and returns stdout.
 func (ts *testServer) cli(args ...string) string {
 	ts.t.Helper()

@@ -682,7 +682,7 @@ func TestHostileInputCatalogue(t *testing.T) {
 
 	// No secret reached the log: no private key, no API key sent in the
 	// catalogue, and the first-start key only in the one line that shows it.
-	logs := ts.Logs.String()
+	logs := ts.settledLogs()
 	if strings.Contains(strings.ToUpper(logs), "PRIVATE KEY") {
 		t.Error("the log mentions a private key")
 	}

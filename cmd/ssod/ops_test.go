@@ -50,7 +50,7 @@ func testHealthAndMetrics(t *testing.T, dsn string) {
 		}
 	}
 	// The access log names the route pattern and never the key.
-	logs := ts.Logs.String()
+	logs := ts.settledLogs()
 	if !strings.Contains(logs, `route="GET /v3/sso/integrations/{id}"`) || !strings.Contains(logs, "request_id=") {
 		t.Errorf("access log lacks route or request id:\n%s", logs)
 	}

@@ -25,6 +25,9 @@ const (
 	writeTimeout      = 30 * time.Second
 	idleTimeout       = 120 * time.Second
 	shutdownTimeout   = 20 * time.Second
+	// logFlushInterval bounds how long an access-log line may wait in the
+	// buffer; warnings and errors are written at once.
+	logFlushInterval = 200 * time.Millisecond
 )
 
 // maxCachedCertificates bounds the SQLite read cache: about 2 KiB each, so
@@ -49,7 +52,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	} else if len(rest) > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", rest[0])
 	}
-	logger, err := newLogger(stderr, *logFormat, *logLevel)
+	logs := newLogWriter(stderr, logFlushInterval)
+	defer logs.Close()
+	logger, err := newLogger(logs, *logFormat, *logLevel)
 	if err != nil {
 		return err
 	}
@@ -119,6 +124,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "shared_rate_limit", *redisURL != "")
+	_ = logs.Flush() // operators and scripts wait for this line
 
 	served := make(chan error, 1)
 	go func() {
@@ -146,7 +152,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	return nil
 }
 
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+func newLogger(lw *logWriter, format, level string) (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
@@ -154,9 +160,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch strings.ToLower(format) {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(urgentFlush{slog.NewTextHandler(lw, opts), lw}), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(urgentFlush{slog.NewJSONHandler(lw, opts), lw}), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
