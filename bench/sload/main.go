@@ -85,6 +85,7 @@ type config struct {
 	dir          string
 	keep         bool
 	ssodLogLevel string
+	db           string // an empty PostgreSQL database to use instead of SQLite files
 }
 
 const usageText = `sload: load benchmark of ssod against a bare net/http ceiling and Prism.
@@ -123,6 +124,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.out, "out", "-", "file to write the markdown report to; - for stdout")
 	fs.StringVar(&cfg.dir, "dir", "", "work directory for the binary and the databases (default: a new temporary directory, removed at the end)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the work directory")
+	fs.StringVar(&cfg.db, "db", "", "an empty PostgreSQL database (postgres://...) to run ssod on instead of a fresh SQLite file; only with -scale none")
 	fs.StringVar(&cfg.ssodLogLevel, "ssod-log-level", "info", "ssod's --log-level: info logs one line per request, as deployed by default; warn shows what that costs (start-up is then timed to the first /healthz answer)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -176,6 +178,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		cfg.noPeer = cfg.noPeer || !cfg.prismGiven
 	}
 	switch {
+	case cfg.db != "" && (len(cfg.scales) > 0 || cfg.smoke):
+		return cfg, errors.New("-db runs one dataset of 1,000 certificates: use it with -scale none, without -smoke")
+	case cfg.db != "" && !strings.HasPrefix(cfg.db, "postgres://") && !strings.HasPrefix(cfg.db, "postgresql://"):
+		return cfg, errors.New("-db takes a postgres:// URL; SQLite files are the default")
 	case cfg.conns < 1:
 		return cfg, errors.New("-conns must be at least 1")
 	case cfg.rounds < 1:

@@ -22,7 +22,11 @@ func (r *report) markdown(out io.Writer) error {
 	p("- build: %s, %s, tree %s\n", e.ssodVersion, e.goVersion, e.gitCommit)
 	p("- load: %d connections, each with one request in flight, HTTP/1.1 keep-alive; per operation and target %s measured, in %d rounds that take the targets in turn (so all meet the same background load), after %s of warm-up\n",
 		cfg.conns, cfg.duration, cfg.rounds, cfg.warmup)
-	p("- ssod: `ssod serve --addr 127.0.0.1:0 --rate-limit off --log-level %s` on a fresh SQLite database (WAL, synchronous=FULL)\n", cfg.ssodLogLevel)
+	backend := "a fresh SQLite database (WAL, synchronous=FULL)"
+	if cfg.db != "" {
+		backend = "an empty PostgreSQL database on this machine (no read cache: other instances may write)"
+	}
+	p("- ssod: `ssod serve --addr 127.0.0.1:0 --rate-limit off --log-level %s` on %s\n", cfg.ssodLogLevel, backend)
 	p("- ceiling: bare net/http in a separate process, fixed JSON bodies of ssod's sizes (certificate %d B, list %d B, integration %d B), no auth, no storage, no logging\n",
 		r.sizes.cert, r.sizes.list, r.sizes.integration)
 	if r.peer != "" {

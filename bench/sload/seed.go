@@ -72,6 +72,9 @@ const (
 // through the API up to cfg.apiSeedMax, directly in SQLite above that.
 func prepare(ctx context.Context, cfg config, bin, dir string, size int, maker *certMaker, logf func(string, ...any)) (*dataset, error) {
 	ds := &dataset{size: size, db: filepath.Join(dir, fmt.Sprintf("ssod-%d.db", size))}
+	if cfg.db != "" {
+		ds.db = cfg.db // PostgreSQL, empty: the user's to provide
+	}
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		_ = os.Remove(ds.db + suffix)
 	}
