@@ -44,7 +44,8 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	mux       *http.ServeMux
-	document  []byte // ssod's OpenAPI document, served at /openapi.json
+	handler   http.Handler // the middleware chain around mux, built once
+	document  []byte       // ssod's OpenAPI document, served at /openapi.json
 	metrics   *metrics
 }
 
@@ -75,6 +76,7 @@ func NewServer(cfg Config) (*Server, error) {
 		s.keys = apikey.NewCache(s.store, cfg.KeyCacheTTL, maxCachedKeys, s.now)
 	}
 	s.routes()
+	s.handler = s.observe(cleanPathsOnly(s.mux))
 	return s, nil
 }
 
@@ -85,14 +87,18 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 
 // ServeHTTP sends every request through the common middleware and the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// ServeMux would answer a path with "..", "." or "//" with a
-		// redirect to its clean form, which a client may follow with its
-		// POST body: such a path names nothing, so it is a 404 here.
+	s.handler.ServeHTTP(w, r)
+}
+
+// cleanPathsOnly answers 404 for a path with "..", "." or "//": ServeMux
+// would redirect it to its clean form, which a client may follow with its
+// POST body, but such a path names nothing.
+func cleanPathsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; path.Clean(p) != p {
 			writeProblems(w, []*ssod.Error{ssod.Errorf(ssod.ENotFound, "no such path")})
 			return
 		}
-		s.mux.ServeHTTP(w, r)
-	})).ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
+	})
 }
