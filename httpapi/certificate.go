@@ -9,34 +9,12 @@ import (
 	"github.com/ssod/ssod/idpcert"
 )
 
-// certificateJSON is the spec's SsoCertificateBody (with its spelling
-// intergration_id) plus the documented extensions integration_id and enabled.
-type certificateJSON struct {
-	PublicCertificate string `json:"public_certificate"`
-	ID                int64  `json:"id"`
-	NotBefore         int64  `json:"not_before"`
-	NotAfter          int64  `json:"not_after"`
-	IntergrationID    string `json:"intergration_id"`
-	IntegrationID     string `json:"integration_id"`
-	Enabled           bool   `json:"enabled"`
-}
-
-func toCertificateJSON(c *ssod.Certificate) certificateJSON {
-	return certificateJSON{
-		PublicCertificate: c.PEM,
-		ID:                c.ID,
-		NotBefore:         c.NotBefore,
-		NotAfter:          c.NotAfter,
-		IntergrationID:    c.IntegrationID,
-		IntegrationID:     c.IntegrationID,
-		Enabled:           c.Enabled,
-	}
-}
-
-// appendCertificate appends what encoding/json makes of
-// toCertificateJSON(c), byte for byte, without reflection: it is the
-// hottest response, and most of its size is PEM text, whose alphabet needs
-// no escaping but its newlines.
+// appendCertificate appends a certificate response: the spec's
+// SsoCertificateBody (with its spelling intergration_id) plus the documented
+// extensions integration_id and enabled. It is written by hand, without
+// reflection, because it is the hottest response and most of its size is
+// PEM text, whose alphabet needs no escaping but its newlines; a test holds
+// it byte for byte to what encoding/json makes of the same struct.
 func appendCertificate(b []byte, c *ssod.Certificate) []byte {
 	b = append(b, `{"public_certificate":`...)
 	b = appendJSONString(b, c.PEM)

@@ -9,6 +9,30 @@ import (
 	"github.com/ssod/ssod/internal/testcert"
 )
 
+// certificateJSON is the spec's SsoCertificateBody (with its spelling
+// intergration_id) plus the documented extensions integration_id and enabled.
+type certificateJSON struct {
+	PublicCertificate string `json:"public_certificate"`
+	ID                int64  `json:"id"`
+	NotBefore         int64  `json:"not_before"`
+	NotAfter          int64  `json:"not_after"`
+	IntergrationID    string `json:"intergration_id"`
+	IntegrationID     string `json:"integration_id"`
+	Enabled           bool   `json:"enabled"`
+}
+
+func toCertificateJSON(c *ssod.Certificate) certificateJSON {
+	return certificateJSON{
+		PublicCertificate: c.PEM,
+		ID:                c.ID,
+		NotBefore:         c.NotBefore,
+		NotAfter:          c.NotAfter,
+		IntergrationID:    c.IntegrationID,
+		IntegrationID:     c.IntegrationID,
+		Enabled:           c.Enabled,
+	}
+}
+
 // The hand-written encoder must give exactly what encoding/json gives.
 func TestAppendCertificateMatchesEncodingJSON(t *testing.T) {
 	pem := testcert.New(t, testcert.Options{}).PEM
