@@ -349,97 +349,9 @@ func integrationUpdate(name string) ssod.IntegrationUpdate {
 	return ssod.IntegrationUpdate{Name: &name, Enabled: &yes, SigninURL: &link, SignoutURL: &link, EntityID: &link}
 }
 
-// snapshot is everything a store holds, read through its public API.
-type snapshot struct {
-	Accounts     []ssod.Account
-	Keys         []ssod.APIKey
-	Integrations [][]ssod.Integration // per account
-	Certificates [][]ssod.Certificate // per integration
-}
-
-func takeSnapshot(t *testing.T, s *Store) snapshot {
-	t.Helper()
-	ctx := t.Context()
-	var snap snapshot
-	var err error
-	if snap.Accounts, err = s.ListAccounts(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if snap.Keys, err = s.ListKeys(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range snap.Accounts {
-		ins, err := s.ListIntegrations(ctx, a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		snap.Integrations = append(snap.Integrations, ins)
-		for _, in := range ins {
-			cs, err := s.ListCertificates(ctx, a.ID, in.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			snap.Certificates = append(snap.Certificates, cs)
-		}
-	}
-	return snap
-}
-
-// fill writes one of everything, including updates and deletes, so that
-// what a reopen must reproduce is more than a first insert.
-func fill(t *testing.T, s *Store) {
-	t.Helper()
-	ctx := t.Context()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	yes, no := true, false
-	main, err := s.CreateAccount(ctx, "main", 0, 100)
-	must(err)
-	sub, err := s.CreateAccount(ctx, "sub", main.ID, 101)
-	must(err)
-	must(s.CreateKey(ctx, ssod.APIKey{ID: "k1", AccountID: main.ID, Name: "ci", Scopes: ssod.AllScopes(), SecretHash: []byte{0, 1, 255}, CreatedAt: 102}))
-	must(s.CreateKey(ctx, ssod.APIKey{ID: "k2", AccountID: sub.ID, Name: "ro", Scopes: []ssod.Scope{ssod.ScopeSettingsRead}, SecretHash: []byte{9}, CreatedAt: 103}))
-	must(s.RevokeKey(ctx, "k2", 104))
-	in, err := s.CreateIntegration(ctx, main.ID, integrationUpdate("okta"), 105)
-	must(err)
-	_, err = s.UpdateIntegration(ctx, main.ID, in.ID, ssod.IntegrationUpdate{CompletedIntegration: &yes}, 106)
-	must(err)
-	_, err = s.CreateIntegration(ctx, sub.ID, integrationUpdate("okta"), 107)
-	must(err)
-	for i := range 3 {
-		c, err := s.CreateCertificate(ctx, main.ID, ssod.CertificateUpdate{IntegrationID: &in.ID,
-			X509: &ssod.X509{PEM: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n", NotBefore: int64(i), NotAfter: 1000}})
-		must(err)
-		switch i {
-		case 0:
-			_, err = s.DeleteCertificate(ctx, main.ID, c.ID)
-		case 1:
-			_, err = s.UpdateCertificate(ctx, main.ID, c.ID, ssod.CertificateUpdate{Enabled: &no})
-		}
-		must(err)
-	}
-}
-
 func TestReopenReturnsWhatWasWritten(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	s := openStore(t, dsn)
-	fill(t, s)
-	before := takeSnapshot(t, s)
-	closeStore(t, s)
-
-	s = openStore(t, dsn)
-	defer closeStore(t, s)
-	after := takeSnapshot(t, s)
-	if len(before.Accounts) != 2 || len(before.Keys) != 2 || len(before.Certificates) != 2 || len(before.Certificates[0]) != 2 {
-		t.Fatalf("fill wrote less than it should: %+v", before)
-	}
-	if !reflect.DeepEqual(after, before) {
-		t.Errorf("after reopen:\n got %+v\nwant %+v", after, before)
-	}
+	storetest.Reopen(t, func() ssod.Store { return openStore(t, dsn) })
 }
 
 // TestOpenErrorsHideThePassword needs no server: the DSNs point nowhere or

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -29,9 +30,10 @@ type Store struct {
 	reads  *prepared
 	// Writes go to one goroutine that commits them in batches (see
 	// commit.go); closing stops it.
-	writes   chan *writeRequest
-	closing  chan struct{}
-	loopDone chan struct{}
+	writes    chan *writeRequest
+	closing   chan struct{}
+	loopDone  chan struct{}
+	closeOnce sync.Once
 }
 
 var _ ssod.Store = (*Store)(nil)
@@ -121,7 +123,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes both pools. Closing the last connection checkpoints the WAL
 // into the main file.
 func (s *Store) Close() error {
-	close(s.closing)
+	s.closeOnce.Do(func() { close(s.closing) })
 	<-s.loopDone
 	s.reads.close()
 	rerr := s.reader.Close()
