@@ -98,6 +98,9 @@ type AccountStore interface {
 	FindAccountByName(ctx context.Context, name string) (*Account, error)
 	// ListAccounts returns every account by ID.
 	ListAccounts(ctx context.Context) ([]Account, error)
+	// HasAccounts reports whether any account exists, without reading them:
+	// every start asks it.
+	HasAccounts(ctx context.Context) (bool, error)
 }
 
 // KeyStore keeps API keys.

@@ -58,3 +58,12 @@ func (s *Store) ListAccounts(ctx context.Context) ([]ssod.Account, error) {
 	}
 	return as, nil
 }
+
+// HasAccounts implements ssod.AccountStore.
+func (s *Store) HasAccounts(ctx context.Context) (bool, error) {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts)`).Scan(&exists); err != nil {
+		return false, wrap("has accounts", err)
+	}
+	return exists, nil
+}

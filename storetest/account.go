@@ -8,6 +8,15 @@ import (
 )
 
 var accountTests = []test{
+	{"HasAccounts", func(e *env) {
+		empty := e.newStore(e.t)
+		if exists, err := empty.HasAccounts(e.ctx); err != nil || exists {
+			e.t.Errorf("HasAccounts on an empty store = %v, %v; want false", exists, err)
+		}
+		if exists, err := e.s.HasAccounts(e.ctx); err != nil || !exists {
+			e.t.Errorf("HasAccounts with alice and bob = %v, %v; want true", exists, err)
+		}
+	}},
 	{"Create", func(e *env) {
 		want := ssod.Account{Name: "carol", CreatedAt: now}
 		got := e.account(want.Name, 0)

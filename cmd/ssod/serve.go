@@ -170,8 +170,7 @@ func newLogger(lw *logWriter, format, level string) (*slog.Logger, error) {
 // firstStart gives an empty database the account "main" and one full-scope
 // key, printed once, so the quick start needs no other step.
 func firstStart(ctx context.Context, store ssod.Store, stderr io.Writer) error {
-	accounts, err := store.ListAccounts(ctx)
-	if err != nil || len(accounts) > 0 {
+	if exists, err := store.HasAccounts(ctx); err != nil || exists {
 		return err
 	}
 	acct, err := store.CreateAccount(ctx, "main", 0, time.Now().Unix())
