@@ -78,3 +78,9 @@ type CertificateStore interface {
 	// or ENotFound when the integration is not the account's.
 	ListCertificates(ctx context.Context, accountID int64, integrationID string) ([]Certificate, error)
 }
+
+// ErrCertificateNotFound is what stores answer for a certificate id that is not
+// the account's, whether it exists elsewhere or not.
+func ErrCertificateNotFound(id int64) *Error {
+	return Errorf(ENotFound, "SSO certificate %d not found", id)
+}

@@ -205,3 +205,9 @@ func NewIntegrationID() string {
 	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// ErrIntegrationNotFound is what stores answer for an integration id that is
+// not the account's, whether it exists elsewhere or not.
+func ErrIntegrationNotFound(id string) *Error {
+	return Errorf(ENotFound, "SSO integration %q not found", id)
+}

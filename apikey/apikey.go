@@ -49,9 +49,6 @@ func Split(key string) (id, secret string, ok bool) {
 	return id, secret, true
 }
 
-// ValidID reports whether id has the shape of a key ID.
-func ValidID(id string) bool { return len(id) == IDLength && urlSafe(id) }
-
 // HashSecret returns the stored form of a key's secret.
 func HashSecret(secret string) []byte {
 	sum := sha256.Sum256([]byte(secret))

@@ -18,10 +18,6 @@ func scanCertificate(r scanner) (ssod.Certificate, error) {
 	return c, err
 }
 
-func errCertificateNotFound(id int64) error {
-	return ssod.Errorf(ssod.ENotFound, "SSO certificate %d not found", id)
-}
-
 // CreateCertificate implements ssod.CertificateStore.
 func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
 	if err := u.ValidateCreate(); err != nil {
@@ -72,7 +68,7 @@ func getCertificate(ctx context.Context, q querier, accountID, id int64, lock st
 	c, err := scanCertificate(q.QueryRow(ctx,
 		`SELECT `+certificateColumns+` FROM certificates WHERE id = $1 AND account_id = $2 `+lock, id, accountID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return c, errCertificateNotFound(id)
+		return c, ssod.ErrCertificateNotFound(id)
 	}
 	return c, err
 }
@@ -128,7 +124,7 @@ func (s *Store) DeleteCertificate(ctx context.Context, accountID int64, id int64
 		c, err = scanCertificate(tx.QueryRow(ctx,
 			`DELETE FROM certificates WHERE id = $1 AND account_id = $2 RETURNING `+certificateColumns, id, accountID))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return errCertificateNotFound(id)
+			return ssod.ErrCertificateNotFound(id)
 		}
 		if err != nil {
 			return err

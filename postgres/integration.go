@@ -19,10 +19,6 @@ func scanIntegration(r scanner) (ssod.Integration, error) {
 	return in, err
 }
 
-func errIntegrationNotFound(id string) error {
-	return ssod.Errorf(ssod.ENotFound, "SSO integration %q not found", id)
-}
-
 // CreateIntegration implements ssod.IntegrationStore.
 func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.IntegrationUpdate, now int64) (*ssod.Integration, error) {
 	if err := u.ValidateCreate(); err != nil {
@@ -72,12 +68,12 @@ func (s *Store) GetIntegration(ctx context.Context, accountID int64, id string) 
 // the query. Another account's is reported as missing.
 func getIntegration(ctx context.Context, q querier, accountID int64, id, lock string) (ssod.Integration, error) {
 	if unstorable(id) {
-		return ssod.Integration{}, errIntegrationNotFound(id)
+		return ssod.Integration{}, ssod.ErrIntegrationNotFound(id)
 	}
 	in, err := scanIntegration(q.QueryRow(ctx,
 		`SELECT `+integrationColumns+` FROM integrations WHERE id = $1 AND account_id = $2 `+lock, id, accountID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return in, errIntegrationNotFound(id)
+		return in, ssod.ErrIntegrationNotFound(id)
 	}
 	return in, err
 }
@@ -116,7 +112,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id strin
 // DeleteIntegration implements ssod.IntegrationStore.
 func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id string) error {
 	if unstorable(id) {
-		return errIntegrationNotFound(id)
+		return ssod.ErrIntegrationNotFound(id)
 	}
 	// One transaction: the foreign key's ON DELETE CASCADE removes the
 	// certificates in it, and each removed certificate gets its own audit

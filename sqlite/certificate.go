@@ -17,10 +17,6 @@ func scanCertificate(r scanner) (ssod.Certificate, error) {
 	return c, err
 }
 
-func errCertificateNotFound(id int64) error {
-	return ssod.Errorf(ssod.ENotFound, "SSO certificate %d not found", id)
-}
-
 // CreateCertificate implements ssod.CertificateStore.
 func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
 	const op = "create certificate"
@@ -72,7 +68,7 @@ func getCertificate(ctx context.Context, q querier, accountID, id int64) (ssod.C
 	c, err := scanCertificate(q.QueryRowContext(ctx,
 		`SELECT `+certificateColumns+` FROM certificates WHERE id = ? AND account_id = ?`, id, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, errCertificateNotFound(id)
+		return c, ssod.ErrCertificateNotFound(id)
 	}
 	return c, err
 }

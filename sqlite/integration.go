@@ -18,10 +18,6 @@ func scanIntegration(r scanner) (ssod.Integration, error) {
 	return in, err
 }
 
-func errIntegrationNotFound(id string) error {
-	return ssod.Errorf(ssod.ENotFound, "SSO integration %q not found", id)
-}
-
 // CreateIntegration implements ssod.IntegrationStore.
 func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.IntegrationUpdate, now int64) (*ssod.Integration, error) {
 	if err := u.ValidateCreate(); err != nil {
@@ -73,7 +69,7 @@ func getIntegration(ctx context.Context, q querier, accountID int64, id string) 
 	in, err := scanIntegration(q.QueryRowContext(ctx,
 		`SELECT `+integrationColumns+` FROM integrations WHERE id = ? AND account_id = ?`, id, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return in, errIntegrationNotFound(id)
+		return in, ssod.ErrIntegrationNotFound(id)
 	}
 	return in, err
 }
