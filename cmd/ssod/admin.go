@@ -102,20 +102,9 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 		}
 		fmt.Fprintln(stdout, key)
 	case "keys list":
-		var accountID int64
-		names := map[int64]string{}
-		accounts, err := store.ListAccounts(ctx)
+		names, accountID, err := accountNames(ctx, store, *account)
 		if err != nil {
 			return err
-		}
-		for _, a := range accounts {
-			names[a.ID] = a.Name
-			if a.Name == *account {
-				accountID = a.ID
-			}
-		}
-		if *account != "" && accountID == 0 {
-			return fmt.Errorf("account %q: %w", *account, ssod.Errorf(ssod.ENotFound, "no such account"))
 		}
 		keys, err := store.ListKeys(ctx, accountID)
 		if err != nil {
@@ -158,3 +147,24 @@ func orDash(s string) string {
 }
 
 func unixTime(sec int64) string { return time.Unix(sec, 0).UTC().Format(time.RFC3339) }
+
+// accountNames maps account ids to names for a listing, and resolves its
+// --account filter to an id (0 when filter is empty: all accounts).
+func accountNames(ctx context.Context, store ssod.Store, filter string) (map[int64]string, int64, error) {
+	accounts, err := store.ListAccounts(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	names := make(map[int64]string, len(accounts))
+	var id int64
+	for _, a := range accounts {
+		names[a.ID] = a.Name
+		if a.Name == filter {
+			id = a.ID
+		}
+	}
+	if filter != "" && id == 0 {
+		return nil, 0, fmt.Errorf("account %q: %w", filter, ssod.Errorf(ssod.ENotFound, "no such account"))
+	}
+	return names, id, nil
+}

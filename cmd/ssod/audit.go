@@ -11,20 +11,9 @@ import (
 
 // auditList prints the audit trail, newest first, naming accounts.
 func auditList(ctx context.Context, store ssod.Store, account string, limit int, stdout io.Writer) error {
-	accounts, err := store.ListAccounts(ctx)
+	names, accountID, err := accountNames(ctx, store, account)
 	if err != nil {
 		return err
-	}
-	names := map[int64]string{}
-	var accountID int64
-	for _, a := range accounts {
-		names[a.ID] = a.Name
-		if a.Name == account {
-			accountID = a.ID
-		}
-	}
-	if account != "" && accountID == 0 {
-		return fmt.Errorf("account %q: %w", account, ssod.Errorf(ssod.ENotFound, "no such account"))
 	}
 	events, err := store.ListAuditEvents(ctx, accountID, limit)
 	if err != nil {
