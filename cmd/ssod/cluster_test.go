@@ -94,7 +94,9 @@ func TestClusterDeleteIntegrationLeavesNoOrphans(t *testing.T) {
 					switch r.Status {
 					case http.StatusOK:
 						mu.Lock()
-						acked = append(acked, decode[certificateResp](t, r).ID)
+						if c, ok := decodeInGoroutine[certificateResp](t, r); ok {
+							acked = append(acked, c.ID)
+						}
 						mu.Unlock()
 					case http.StatusBadRequest: // the integration is gone: refused, as it must be
 					default:

@@ -100,7 +100,8 @@ func testLifecycle(t *testing.T, dsn string) {
 		t.Fatalf("list = %+v, want both by id", list)
 	}
 	got := decode[certificateResp](t, c.do("GET", fmt.Sprintf("/v3/sso/certificates/%d", first.ID), nil))
-	if got != first && (got.ID != first.ID || got.PublicCertificate != first.PublicCertificate) {
+	if got.ID != first.ID || got.PublicCertificate != first.PublicCertificate || got.NotBefore != first.NotBefore ||
+		got.NotAfter != first.NotAfter || got.IntegrationID != first.IntegrationID || *got.Enabled != *first.Enabled {
 		t.Fatalf("get = %+v, want %+v", got, first)
 	}
 

@@ -176,6 +176,17 @@ func decode[T any](t *testing.T, r response) T {
 	return v
 }
 
+// decodeInGoroutine is decode for goroutines other than the test's own,
+// which may not stop the test: it reports the failure and returns ok=false.
+func decodeInGoroutine[T any](t *testing.T, r response) (T, bool) {
+	var v T
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Errorf("decode %T from %s: %v", v, r.Body, err)
+		return v, false
+	}
+	return v, true
+}
+
 // do sends a request; a body that is not a string is encoded as JSON.
 func (c *client) do(method, path string, body any) response {
 	c.ts.t.Helper()
