@@ -234,7 +234,7 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 			name, signin := fmt.Sprint("renamed", round), fmt.Sprintf("https://idp.example/%d/in", round)
 			updates := []ssod.IntegrationUpdate{{Name: &name}, {SigninURL: &signin}}
 			errs := make([]error, len(instances))
-			parallel(len(instances), func(i int) {
+			storetest.Parallel(len(instances), func(i int) {
 				_, errs[i] = instances[i].UpdateIntegration(ctx, acct.ID, in.ID, updates[i], 3)
 			})
 			for i, err := range errs {
@@ -268,7 +268,7 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 			x := ssod.X509{PEM: fmt.Sprint("new", round), NotBefore: 1, NotAfter: 2}
 			updates := []ssod.CertificateUpdate{{Enabled: &no}, {X509: &x}}
 			errs := make([]error, len(instances))
-			parallel(len(instances), func(i int) {
+			storetest.Parallel(len(instances), func(i int) {
 				_, errs[i] = instances[i].UpdateCertificate(ctx, acct.ID, c.ID, updates[i])
 			})
 			for i, err := range errs {
@@ -308,7 +308,7 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 					Enabled: i/2%2 == 0}
 			}
 			errs := make([]error, n)
-			parallel(n, func(i int) {
+			storetest.Parallel(n, func(i int) {
 				w := writes[i]
 				_, errs[i] = instances[i%2].UpdateCertificate(ctx, acct.ID, c.ID,
 					ssod.CertificateUpdate{IntegrationID: &w.IntegrationID, Enabled: &w.Enabled, X509: &w.X509})
@@ -327,20 +327,6 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 			}
 		}
 	})
-}
-
-// parallel runs f(0) … f(n-1) in goroutines released together and waits.
-func parallel(n int, f func(i int)) {
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			f(i)
-		})
-	}
-	close(start)
-	wg.Wait()
 }
 
 func integrationUpdate(name string) ssod.IntegrationUpdate {

@@ -16,7 +16,7 @@ var concurrencyTests = []test{
 		const n = 16
 		created := make([]*ssod.Certificate, n)
 		errs := make([]error, n)
-		parallel(n, func(i int) {
+		Parallel(n, func(i int) {
 			created[i], errs[i] = e.s.CreateCertificate(e.ctx, e.alice.ID, ssod.CertificateUpdate{
 				IntegrationID: ptr(in.ID), X509: ptr(testX509(i)), Enabled: ptr(i%2 == 0),
 			})
@@ -58,9 +58,10 @@ var concurrencyTests = []test{
 	}},
 }
 
-// parallel runs f(0) … f(n-1) in n goroutines released together, so that
+// Parallel runs f(0) … f(n-1) in n goroutines released together, so that
 // their calls overlap as much as the store lets them, and waits for all.
-func parallel(n int, f func(i int)) {
+// Store packages use it for their own concurrency tests too.
+func Parallel(n int, f func(i int)) {
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
@@ -88,7 +89,7 @@ func (e *env) updateConcurrently(c ssod.Certificate, round int, a, b string) {
 	}
 	got := make([]*ssod.Certificate, n)
 	errs := make([]error, n)
-	parallel(n, func(i int) {
+	Parallel(n, func(i int) {
 		w := writes[i]
 		got[i], errs[i] = e.s.UpdateCertificate(e.ctx, c.AccountID, c.ID, ssod.CertificateUpdate{
 			IntegrationID: &w.IntegrationID, Enabled: &w.Enabled, X509: &w.X509,
