@@ -54,11 +54,21 @@ func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.C
 
 // GetCertificate implements ssod.CertificateStore.
 func (s *Store) GetCertificate(ctx context.Context, accountID int64, id int64) (*ssod.Certificate, error) {
-	c, err := getCertificate(ctx, s.pool, accountID, id, "")
+	c, ok, err := s.certReads.get(ctx, id)
 	if err != nil {
 		return nil, wrap("get certificate", err)
 	}
+	if !ok || c.AccountID != accountID {
+		return nil, ssod.ErrCertificateNotFound(id)
+	}
 	return &c, nil
+}
+
+// certificatesByID reads the certificates of ids, of any account: the
+// caller checks the owner.
+func (s *Store) certificatesByID(ctx context.Context, ids []int64) (map[int64]ssod.Certificate, error) {
+	return byID(ctx, s.pool, scanCertificate, func(c ssod.Certificate) int64 { return c.ID },
+		`SELECT `+certificateColumns+` FROM certificates WHERE id = ANY($1)`, ids)
 }
 
 // getCertificate reads one of the account's certificates through q, the

@@ -56,11 +56,24 @@ func (s *Store) ListIntegrations(ctx context.Context, accountID int64) ([]ssod.I
 
 // GetIntegration implements ssod.IntegrationStore.
 func (s *Store) GetIntegration(ctx context.Context, accountID int64, id string) (*ssod.Integration, error) {
-	in, err := getIntegration(ctx, s.pool, accountID, id, "")
+	if unstorable(id) {
+		return nil, ssod.ErrIntegrationNotFound(id)
+	}
+	in, ok, err := s.integrationReads.get(ctx, id)
 	if err != nil {
 		return nil, wrap("get integration", err)
 	}
+	if !ok || in.AccountID != accountID {
+		return nil, ssod.ErrIntegrationNotFound(id)
+	}
 	return &in, nil
+}
+
+// integrationsByID reads the integrations of ids, of any account: the caller
+// checks the owner.
+func (s *Store) integrationsByID(ctx context.Context, ids []string) (map[string]ssod.Integration, error) {
+	return byID(ctx, s.pool, scanIntegration, func(in ssod.Integration) string { return in.ID },
+		`SELECT `+integrationColumns+` FROM integrations WHERE id = ANY($1)`, ids)
 }
 
 // getIntegration reads one of the account's integrations through q, the pool

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -327,6 +328,80 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Reads by id are batched (see coalescer), never cached: while readers
+// keep instance 2's batches full, every write acknowledged by instance 1 is
+// in the next read through instance 2.
+func TestBatchedReadsSeeEveryAcknowledgedWrite(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	s1, s2 := openStore(t, dsn), openStore(t, dsn)
+	defer closeStore(t, s1)
+	defer closeStore(t, s2)
+	ctx := t.Context()
+	acct, err := s1.CreateAccount(ctx, "main", 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := s1.CreateIntegration(ctx, acct.ID, integrationUpdate("okta"), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s1.CreateCertificate(ctx, acct.ID, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &ssod.X509{PEM: "p"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readers, stopReaders := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var background atomic.Int64
+	for range 16 {
+		wg.Go(func() {
+			for readers.Err() == nil {
+				if _, err := s2.GetCertificate(ctx, acct.ID, c.ID); err != nil {
+					t.Errorf("background read: %v", err)
+					return
+				}
+				if _, err := s2.GetIntegration(ctx, acct.ID, in.ID); err != nil {
+					t.Errorf("background read: %v", err)
+					return
+				}
+				background.Add(1)
+			}
+		})
+	}
+	for round := range 200 {
+		enabled := round%2 == 0
+		if _, err := s1.UpdateCertificate(ctx, acct.ID, c.ID, ssod.CertificateUpdate{Enabled: &enabled}); err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprint("name", round)
+		if _, err := s1.UpdateIntegration(ctx, acct.ID, in.ID, ssod.IntegrationUpdate{Name: &name}, 3); err != nil {
+			t.Fatal(err)
+		}
+		gotC, err := s2.GetCertificate(ctx, acct.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotI, err := s2.GetIntegration(ctx, acct.ID, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gotC.Enabled != enabled || gotI.Name != name {
+			t.Fatalf("round %d: instance 2 reads enabled=%v name=%q after instance 1 wrote enabled=%v name=%q",
+				round, gotC.Enabled, gotI.Name, enabled, name)
+		}
+	}
+	stopReaders()
+	wg.Wait()
+	if background.Load() == 0 {
+		t.Fatal("the background readers never completed a read, so no batch was shared")
+	}
+	if _, err := s1.DeleteCertificate(ctx, acct.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.GetCertificate(ctx, acct.ID, c.ID); ssod.CodeOf(err) != ssod.ENotFound {
+		t.Fatalf("instance 2 reads a certificate instance 1 deleted: %v", err)
+	}
 }
 
 func integrationUpdate(name string) ssod.IntegrationUpdate {

@@ -93,7 +93,8 @@ const usageText = `sload: load benchmark of ssod against a bare net/http ceiling
 usage: go run ./bench/sload [flags]
 
 It builds ssod (unless -ssod is given), starts it on 127.0.0.1 with a fresh
-database and --rate-limit off, prepares accounts, keys, integrations and
+database and rate limiting on (a budget of 1e9 requests a minute, which no
+run spends), prepares accounts, keys, integrations and
 certificates, and runs each operation for -duration at -conns concurrent
 connections against ssod, the ceiling and the peer. Progress goes to stderr,
 the markdown report to stdout (or -out).
