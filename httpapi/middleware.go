@@ -67,6 +67,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Header values every response carries, shared rather than allocated per
+// request: net/http only reads them, and Set or Add replace the slice.
+var (
+	noStore         = []string{"no-store"}
+	noSniff         = []string{"nosniff"}
+	contentTypeJSON = []string{"application/json; charset=utf-8"}
+)
+
 // observe gives every response its request id and the contract's headers,
 // turns a panic into a 500, and logs one line per request.
 func (s *Server) observe(next http.Handler) http.Handler {
@@ -74,9 +82,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		ri := &requestInfo{id: newRequestID()}
 		h := w.Header()
-		h.Set("X-Request-Id", ri.id)
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
+		h["X-Request-Id"] = []string{ri.id}
+		h["Cache-Control"] = noStore
+		h["X-Content-Type-Options"] = noSniff
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		defer func() {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -70,7 +71,9 @@ func ceilingHandler(sizes ceilingSizes) http.Handler {
 		case strings.HasPrefix(r.URL.Path, "/v3/sso/integrations/"):
 			body = integration
 		}
+		// Content-Length as ssod sends it, so neither side chunks a list.
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write(body)
 	})
 }
