@@ -149,21 +149,40 @@ func (s *Store) DeleteCertificate(ctx context.Context, accountID int64, id int64
 
 // ListCertificates implements ssod.CertificateStore.
 func (s *Store) ListCertificates(ctx context.Context, accountID int64, integrationID string) ([]ssod.Certificate, error) {
-	var cs []ssod.Certificate
-	// One snapshot for the ownership check and the list, so an integration
-	// deleted in between cannot yield "exists, but has no certificates".
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		if _, err := getIntegration(ctx, tx, accountID, integrationID, ""); err != nil {
-			return err
-		}
-		var err error
-		cs, err = list(ctx, tx, scanCertificate,
-			`SELECT `+certificateColumns+` FROM certificates WHERE integration_id = $1 AND account_id = $2 ORDER BY id`,
-			integrationID, accountID)
-		return err
-	})
+	if unstorable(integrationID) {
+		return nil, ssod.ErrIntegrationNotFound(integrationID)
+	}
+	// One statement (shared with concurrent lists) reads the list from one
+	// snapshot. Certificates exist only while their integration does, and
+	// carry its account (the composite foreign key), so a non-empty list
+	// needs no ownership check of its own. Only an empty one asks whether
+	// the integration is there at all: ids are made by the server, so it
+	// cannot have appeared in between.
+	cs, _, err := s.certLists.get(ctx, integrationID)
+	if err == nil && len(cs) > 0 && cs[0].AccountID != accountID {
+		return nil, ssod.ErrIntegrationNotFound(integrationID)
+	}
+	if err == nil && len(cs) == 0 {
+		_, err = s.GetIntegration(ctx, accountID, integrationID)
+	}
 	if err != nil {
 		return nil, wrap("list certificates", err)
 	}
-	return cs, nil
+	// Requests for the same list share the batch's slice: each gets its own.
+	return append([]ssod.Certificate{}, cs...), nil
+}
+
+// certificatesOf reads the certificates of the integrations ids, of any
+// account, in id order; the caller checks the owner.
+func (s *Store) certificatesOf(ctx context.Context, ids []string) (map[string][]ssod.Certificate, error) {
+	rows, err := list(ctx, s.pool, scanCertificate,
+		`SELECT `+certificateColumns+` FROM certificates WHERE integration_id = ANY($1) ORDER BY id`, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]ssod.Certificate, len(ids))
+	for _, c := range rows {
+		out[c.IntegrationID] = append(out[c.IntegrationID], c)
+	}
+	return out, nil
 }

@@ -39,6 +39,7 @@ type Store struct {
 	// requests share queries (see coalescer).
 	certReads        *coalescer[int64, ssod.Certificate]
 	integrationReads *coalescer[string, ssod.Integration]
+	certLists        *coalescer[string, []ssod.Certificate] // by integration id
 }
 
 var _ ssod.Store = (*Store)(nil)
@@ -90,6 +91,9 @@ func newStore(pool *pgxpool.Pool) *Store {
 	}
 	s.integrationReads = &coalescer[string, ssod.Integration]{
 		fetch: s.integrationsByID, lanes: readLanes, maxBatch: maxReadBatch, timeout: batchTimeout,
+	}
+	s.certLists = &coalescer[string, []ssod.Certificate]{
+		fetch: s.certificatesOf, lanes: readLanes, maxBatch: maxReadBatch, timeout: batchTimeout,
 	}
 	return s
 }

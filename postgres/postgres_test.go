@@ -365,6 +365,10 @@ func TestBatchedReadsSeeEveryAcknowledgedWrite(t *testing.T) {
 					t.Errorf("background read: %v", err)
 					return
 				}
+				if _, err := s2.ListCertificates(ctx, acct.ID, in.ID); err != nil {
+					t.Errorf("background list: %v", err)
+					return
+				}
 				background.Add(1)
 			}
 		})
@@ -389,6 +393,18 @@ func TestBatchedReadsSeeEveryAcknowledgedWrite(t *testing.T) {
 		if gotC.Enabled != enabled || gotI.Name != name {
 			t.Fatalf("round %d: instance 2 reads enabled=%v name=%q after instance 1 wrote enabled=%v name=%q",
 				round, gotC.Enabled, gotI.Name, enabled, name)
+		}
+		added, err := s1.CreateCertificate(ctx, acct.ID, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &ssod.X509{PEM: fmt.Sprint("p", round)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed, err := s2.ListCertificates(ctx, acct.ID, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(listed) != round+2 || listed[len(listed)-1] != *added {
+			t.Fatalf("round %d: instance 2 lists %d certificates ending %+v, after instance 1 added %+v as number %d",
+				round, len(listed), listed[len(listed)-1], *added, round+2)
 		}
 	}
 	stopReaders()
