@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -126,4 +127,13 @@ func testRevocationBitesWithinKeyCacheTTL(t *testing.T, dsn string) {
 	ts.cli("keys", "revoke", key[3:25])
 	time.Sleep(400 * time.Millisecond)
 	wantError(t, c.do("GET", "/v3/sso/integrations", nil), 401, "", "unauthorized")
+}
+
+// ssod serve runs the collector at gcPercent when GOGC is not set.
+func TestServeSetsGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	startServer(t, "") // its environment has no GOGC
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Fatalf("GC percent %d while serving, want %d", got, gcPercent)
+	}
 }

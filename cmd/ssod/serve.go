@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -30,6 +31,13 @@ const (
 	logFlushInterval = 200 * time.Millisecond
 )
 
+// gcPercent replaces Go's default GOGC of 100 unless GOGC is set. ssod's
+// live heap is small and bounded (its caches have fixed sizes), so letting
+// it grow to 4x live between collections costs little memory (about 7 MiB
+// at 1,000 certificates, 13 MiB at 1,000,000) and saves GC work on every
+// request: about 5% more GETs per second (BENCHMARKS.md).
+const gcPercent = 300
+
 // maxCachedCertificates bounds the SQLite read cache: about 2 KiB each, so
 // that a large database still runs in well under 100 MB.
 const maxCachedCertificates = 4_000
@@ -51,6 +59,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	} else if len(rest) > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", rest[0])
+	}
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
 	}
 	logs := newLogWriter(stderr, logFlushInterval)
 	defer logs.Close()
