@@ -185,7 +185,7 @@ func TestTablesLiveInTheDSNSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"accounts", "api_keys", "audit_events", "certificates", "integrations", "schema_migrations"}
+	want := []string{"accounts", "api_keys", "audit_events", "cache_members", "certificates", "integrations", "schema_migrations"}
 	if !reflect.DeepEqual(tables, want) {
 		t.Errorf("schema %s holds tables %v, want %v", schema, tables, want)
 	}

@@ -1,43 +1,84 @@
-// Package readcache serves certificate reads from memory for a store whose
-// every write passes through this process, which is how SQLite is run: one
-// `ssod serve` owns the database file. Every write that can change a cached
-// certificate drops it before the write's answer goes out, so a read after
-// a write never sees the old value. PostgreSQL deployments run several
-// instances whose writes this process does not see, so they do not use it.
+// Package readcache serves certificate reads from memory. Every write that
+// can change a cached certificate drops it before the write's answer goes
+// out, so a read after a write never sees the old value.
+//
+// With New, every write must pass through this process, which is how SQLite
+// is run: one `ssod serve` owns the database file. With NewCoherent, other
+// processes write too (PostgreSQL), and a Coherence carries their writes
+// here and this process's writes to them.
 package readcache
 
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/ssod/ssod"
 )
+
+// Coherence keeps the caches of several processes in step with writes that
+// any of them makes.
+type Coherence interface {
+	// Valid reports whether the cache may answer reads now. While it is
+	// false, reads go to the store and nothing is cached.
+	Valid() bool
+	// Changed returns once no other process can answer with a copy of the
+	// given certificates (of every certificate when ids is nil) older than
+	// a write that has just committed.
+	Changed(ctx context.Context, ids []int64) error
+}
 
 // Store is an ssod.Store that caches GetCertificate.
 type Store struct {
 	ssod.Store
 	max int
+	coh Coherence // nil when this process sees every write
+	// maxAge bounds how long a copy is trusted (0: for ever), should a
+	// change ever fail to reach this process.
+	maxAge time.Duration
 
 	mu sync.Mutex
 	// gen counts invalidations. A read that missed fills the cache only if
 	// no invalidation happened while it read the store, so a value read
 	// before a concurrent write can never be cached after it.
 	gen   uint64
-	certs map[int64]ssod.Certificate
+	certs map[int64]entry
 }
 
-// New wraps s, keeping at most max certificates in memory.
+type entry struct {
+	ssod.Certificate
+	at time.Time // when it was read from the store
+}
+
+// New wraps s, keeping at most max certificates in memory. Every write to
+// s must go through the returned Store.
 func New(s ssod.Store, max int) *Store {
-	return &Store{Store: s, max: max, certs: map[int64]ssod.Certificate{}}
+	return &Store{Store: s, max: max, certs: map[int64]entry{}}
+}
+
+// NewCoherent wraps s, a store other processes write too, keeping at most
+// max certificates in memory for at most maxAge each; c keeps them current.
+// The caller passes Invalidate to whatever tells c of other processes'
+// writes.
+func NewCoherent(s ssod.Store, max int, maxAge time.Duration, c Coherence) *Store {
+	return &Store{Store: s, max: max, coh: c, maxAge: maxAge, certs: map[int64]entry{}}
 }
 
 // GetCertificate implements ssod.CertificateStore.
 func (s *Store) GetCertificate(ctx context.Context, accountID, id int64) (*ssod.Certificate, error) {
+	if s.coh != nil && !s.coh.Valid() {
+		return s.Store.GetCertificate(ctx, accountID, id)
+	}
+	var now time.Time
+	if s.maxAge > 0 {
+		now = time.Now()
+	}
 	s.mu.Lock()
-	c, ok := s.certs[id]
+	e, ok := s.certs[id]
 	gen := s.gen
 	s.mu.Unlock()
-	if ok && c.AccountID == accountID {
+	if ok && e.AccountID == accountID && (s.maxAge == 0 || now.Sub(e.at) < s.maxAge) {
+		c := e.Certificate
 		return &c, nil
 	}
 	// A miss, or another account's certificate: the store answers, so a
@@ -51,14 +92,14 @@ func (s *Store) GetCertificate(ctx context.Context, accountID, id int64) (*ssod.
 		if len(s.certs) >= s.max {
 			clear(s.certs) // rare: more hot certificates than the cache holds
 		}
-		s.certs[id] = *got
+		s.certs[id] = entry{*got, now}
 	}
 	s.mu.Unlock()
 	return got, nil
 }
 
-// invalidate drops the given certificates, or all of them when ids is nil.
-func (s *Store) invalidate(ids ...int64) {
+// Invalidate drops the given certificates, or all of them when ids is nil.
+func (s *Store) Invalidate(ids ...int64) {
 	s.mu.Lock()
 	s.gen++
 	if ids == nil {
@@ -70,27 +111,45 @@ func (s *Store) invalidate(ids ...int64) {
 	s.mu.Unlock()
 }
 
+// changed drops ids here and, with a Coherence, everywhere else, after a
+// write that may have changed them. It runs even when the write failed: a
+// failure can come after the commit.
+func (s *Store) changed(ctx context.Context, err error, ids []int64) error {
+	s.Invalidate(ids...)
+	if s.coh != nil && ssod.CodeOf(err) != ssod.ENotFound {
+		if cerr := s.coh.Changed(ctx, ids); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
 // UpdateCertificate implements ssod.CertificateStore.
 func (s *Store) UpdateCertificate(ctx context.Context, accountID, id int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
-	defer s.invalidate(id)
-	return s.Store.UpdateCertificate(ctx, accountID, id, u)
+	c, err := s.Store.UpdateCertificate(ctx, accountID, id, u)
+	return result(c, s.changed(ctx, err, []int64{id}))
 }
 
 // DeleteCertificate implements ssod.CertificateStore.
 func (s *Store) DeleteCertificate(ctx context.Context, accountID, id int64) (*ssod.Certificate, error) {
-	defer s.invalidate(id)
-	return s.Store.DeleteCertificate(ctx, accountID, id)
+	c, err := s.Store.DeleteCertificate(ctx, accountID, id)
+	return result(c, s.changed(ctx, err, []int64{id}))
 }
 
 // DeleteIntegration implements ssod.IntegrationStore; its certificates go
 // with it, so the whole cache is dropped (integration deletes are rare).
 func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id string) error {
-	defer s.invalidate()
-	return s.Store.DeleteIntegration(ctx, accountID, id)
+	return s.changed(ctx, s.Store.DeleteIntegration(ctx, accountID, id), nil)
 }
 
 // Import implements ssod.Importer.
 func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
-	defer s.invalidate()
-	return s.Store.Import(ctx, snap)
+	return s.changed(ctx, s.Store.Import(ctx, snap), nil)
+}
+
+func result(c *ssod.Certificate, err error) (*ssod.Certificate, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -24,7 +24,7 @@ func (r *report) markdown(out io.Writer) error {
 		cfg.conns, cfg.duration, cfg.rounds, cfg.warmup)
 	backend := "a fresh SQLite database (WAL, synchronous=FULL)"
 	if cfg.db != "" {
-		backend = "an empty PostgreSQL database on this machine (no read cache, since other instances may write; concurrent reads by id share one query)"
+		backend = "an empty PostgreSQL database on this machine (one instance: its certificate cache holds the only lease)"
 	}
 	p("- ssod: `ssod serve --addr 127.0.0.1:0 --rate-limit %s --log-level %s` on %s; auth, rate limiting (a budget no run spends) and storage on\n", rateLimit, cfg.ssodLogLevel, backend)
 	p("- ceiling: bare net/http in a separate process, fixed JSON bodies of ssod's sizes (certificate %d B, list %d B, integration %d B), no auth, no storage, no logging\n",

@@ -15,6 +15,7 @@ import (
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/httpapi"
+	"github.com/ssod/ssod/postgres"
 	"github.com/ssod/ssod/ratelimit"
 	"github.com/ssod/ssod/readcache"
 )
@@ -38,7 +39,12 @@ const (
 // request: about 5% more GETs per second (BENCHMARKS.md).
 const gcPercent = 300
 
-// maxCachedCertificates bounds the SQLite read cache: about 2 KiB each, so
+// coherentMaxAge bounds how long an instance on PostgreSQL trusts a cached
+// certificate, should another instance's change ever fail to reach it
+// (the change's writer then answers 500).
+const coherentMaxAge = 30 * time.Second
+
+// maxCachedCertificates bounds the read cache: about 2 KiB each, so
 // that a large database still runs in well under 100 MB.
 const maxCachedCertificates = 4_000
 
@@ -82,7 +88,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	defer store.Close()
-	if !isPostgres(*dsn) {
+	switch s := store.(type) {
+	case *postgres.Store:
+		// Other instances write to this database too: their changes reach
+		// this cache, and this instance's reach theirs, through the
+		// database itself (see postgres.Coherence).
+		coh := postgres.NewCoherence(s, postgres.CoherenceOptions{}, logger)
+		cache := readcache.NewCoherent(s, maxCachedCertificates, coherentMaxAge, coh)
+		coh.Start(cache.Invalidate)
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := coh.Close(cctx); err != nil {
+				logger.Warn("leaving the cache group", "err", err)
+			}
+		}()
+		store = cache
+	default:
 		// This process owns the SQLite file and sees every write, so reads
 		// of certificates can come from memory without ever being stale.
 		store = readcache.New(store, maxCachedCertificates)
