@@ -181,7 +181,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case cfg.db != "" && (len(cfg.scales) > 0 || cfg.smoke):
 		return cfg, errors.New("-db runs one dataset of 1,000 certificates: use it with -scale none, without -smoke")
-	case cfg.db != "" && !strings.HasPrefix(cfg.db, "postgres://") && !strings.HasPrefix(cfg.db, "postgresql://"):
+	case cfg.db != "" && !isPostgres(cfg.db):
 		return cfg, errors.New("-db takes a postgres:// URL; SQLite files are the default")
 	case cfg.conns < 1:
 		return cfg, errors.New("-conns must be at least 1")

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // the driver ssod itself uses, for direct seeding
 )
 
@@ -391,6 +392,9 @@ func topUpStock(ctx context.Context, ds *dataset, n int, pems []string) ([]int64
 	if err != nil {
 		return nil, err
 	}
+	if isPostgres(ds.db) {
+		return topUpStockPostgres(ctx, ds, n, pems, windows)
+	}
 	db, err := openSQLite(ds.db)
 	if err != nil {
 		return nil, err
@@ -538,3 +542,45 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// topUpStockPostgres is topUpStock on PostgreSQL: rows go in through pgx,
+// a few thousand per statement.
+func topUpStockPostgres(ctx context.Context, ds *dataset, n int, pems []string, windows [][2]int64) ([]int64, error) {
+	conn, err := pgx.Connect(ctx, ds.db)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var acct int64
+	if err := conn.QueryRow(ctx, `SELECT id FROM accounts WHERE name = $1`, benchAccount).Scan(&acct); err != nil {
+		return nil, fmt.Errorf("account %s: %w", benchAccount, err)
+	}
+	ids := make([]int64, 0, n)
+	for len(ids) < n {
+		chunk := min(n-len(ids), 2000)
+		integ, pem := make([]string, chunk), make([]string, chunk)
+		nb, na := make([]int64, chunk), make([]int64, chunk)
+		for j := range chunk {
+			i := len(ids) + j
+			k := i % len(pems)
+			integ[j], pem[j] = ds.writeIntegrations[i%len(ds.writeIntegrations)], pems[k]
+			nb[j], na[j] = windows[k][0], windows[k][1]
+		}
+		rows, err := conn.Query(ctx, `INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
+			SELECT $1, i, p, b, a, true FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS t(i, p, b, a)
+			RETURNING id`, acct, integ, pem, nb, na)
+		if err != nil {
+			return nil, err
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, got...)
+	}
+	return ids, nil
+}
