@@ -36,9 +36,24 @@ func TestClusterReadsOwnWritesAcrossInstances(t *testing.T) {
 	if r := ca.do("GET", fmt.Sprintf("/v3/sso/certificates/%d", cert.ID), nil); r.Status != 200 {
 		t.Fatalf("A cannot read B's certificate: %d", r.Status)
 	}
-	ca.do("PATCH", fmt.Sprintf("/v3/sso/certificates/%d", cert.ID), map[string]any{"enabled": false})
-	if got := decode[certificateResp](t, cb.do("GET", fmt.Sprintf("/v3/sso/certificates/%d", cert.ID), nil)); *got.Enabled {
-		t.Fatal("B serves a stale certificate after A's PATCH")
+	// B reads the certificate before every PATCH through A, so its copy is
+	// in B's cache when the PATCH answers.
+	path := fmt.Sprintf("/v3/sso/certificates/%d", cert.ID)
+	for round := range 20 {
+		enabled := round%2 == 1
+		cb.do("GET", path, nil)
+		if r := ca.do("PATCH", path, map[string]any{"enabled": enabled}); r.Status != 200 {
+			t.Fatalf("PATCH through A -> %d %s", r.Status, r.Body)
+		}
+		if got := decode[certificateResp](t, cb.do("GET", path, nil)); *got.Enabled != enabled {
+			t.Fatalf("round %d: B serves enabled=%v after A's PATCH to %v", round, *got.Enabled, enabled)
+		}
+	}
+	if r := ca.do("DELETE", path, nil); r.Status != 200 {
+		t.Fatalf("DELETE through A -> %d %s", r.Status, r.Body)
+	}
+	if r := cb.do("GET", path, nil); r.Status != 404 {
+		t.Fatalf("B answers %d for a certificate A deleted", r.Status)
 	}
 }
 
