@@ -112,11 +112,11 @@ func (s *Store) Invalidate(ids ...int64) {
 }
 
 // changed drops ids here and, with a Coherence, everywhere else, after a
-// write that may have changed them. It runs even when the write failed: a
-// failure can come after the commit.
+// write that may have changed them: one that succeeded, or failed for a
+// reason other than the request's own (which can come after the commit).
 func (s *Store) changed(ctx context.Context, err error, ids []int64) error {
 	s.Invalidate(ids...)
-	if s.coh != nil && ssod.CodeOf(err) != ssod.ENotFound {
+	if s.coh != nil && (err == nil || ssod.CodeOf(err) == ssod.EInternal) {
 		if cerr := s.coh.Changed(ctx, ids); err == nil {
 			err = cerr
 		}
