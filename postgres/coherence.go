@@ -152,6 +152,10 @@ func (c *Coherence) listen(ctx context.Context) error {
 			return err
 		}
 	}
+	// Leases of instances gone for an hour are of no use to anyone.
+	if _, err := conn.Exec(ctx, `DELETE FROM cache_members WHERE expires_at < now() - interval '1 hour'`); err != nil {
+		return err
+	}
 	for {
 		sent := c.now()
 		if _, err := conn.Exec(ctx,
@@ -166,10 +170,8 @@ func (c *Coherence) listen(ctx context.Context) error {
 			c.invalidate()
 		}
 		c.deadline.Store(sent + int64(c.opts.Lease-c.opts.Margin))
-		// Leases of instances gone for an hour are of no use to anyone.
-		if _, err := conn.Exec(ctx, `DELETE FROM cache_members WHERE expires_at < now() - interval '1 hour'`); err != nil {
-			return err
-		}
+		// Straight back to the notifications: one that arrived with the
+		// renewal is handled before anything else can delay it.
 		next := time.Now().Add(c.opts.LeaseRenew)
 		for time.Now().Before(next) {
 			wctx, cancel := context.WithDeadline(ctx, next)
