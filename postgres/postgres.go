@@ -7,9 +7,10 @@
 // mixing) is kept by the database itself, through identity columns, a
 // composite foreign key with ON DELETE CASCADE, transactions and row locks,
 // so it holds across instances as well as across goroutines. Concurrent
-// reads by id share one query (see coalescer) but are never served from
-// memory. Every change of an integration or certificate writes its audit
-// event in its own transaction.
+// reads by id share one query (see coalescer); the Store itself answers
+// nothing from memory, and Coherence is what lets a read cache in front of
+// it stay current across instances. Every change of an integration or
+// certificate writes its audit event in its own transaction.
 //
 // The DSN is a pgx connection string. Parameters pgx does not know are sent
 // to the server as settings, so postgres://…/db?search_path=tenant keeps
@@ -74,9 +75,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return newStore(pool), nil
 }
 
-// Batch reads: one lane at a time lets the most requests gather behind the
-// running query (two lanes measured no faster and with a longer p99), and
-// leaves the rest of the pool to writes and lists; 128 ids keep a batch's
+// Batch reads: one lane per kind of read lets the most requests gather
+// behind the running query (two lanes measured no faster and with a longer
+// p99), and leaves the rest of the pool to writes; 128 keys keep a batch's
 // query short.
 const (
 	readLanes    = 1
