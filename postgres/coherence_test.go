@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -194,4 +195,62 @@ func TestChangedWaitsOutASilentLease(t *testing.T) {
 	if alone > silence/2 {
 		t.Fatalf("a change with no other instance took %v", alone)
 	}
+}
+
+// Several writers, each on its own certificate, write through either
+// instance while readers keep both caches hot; after every acknowledged
+// write, a read through the other instance returns exactly it.
+func TestCoherentCachesUnderConcurrentWriters(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	instances := []*instance{startInstance(t, dsn), startInstance(t, dsn)}
+	ctx := t.Context()
+	account, in, _ := seedCertificate(t, instances[0].cache)
+	const writers = 4
+	certs := make([]*ssod.Certificate, writers)
+	for i := range certs {
+		c, err := instances[i%2].cache.CreateCertificate(ctx, account, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &ssod.X509{PEM: "p"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs[i] = c
+	}
+	readers, stopReaders := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for r := range 6 {
+		wg.Go(func() {
+			for i := 0; readers.Err() == nil; i++ {
+				if _, err := instances[r%2].cache.GetCertificate(ctx, account, certs[i%writers].ID); err != nil {
+					t.Errorf("background read: %v", err)
+					return
+				}
+			}
+		})
+	}
+	var writersWG sync.WaitGroup
+	for w := range writers {
+		writersWG.Go(func() {
+			for round := range 40 {
+				via, other := instances[(w+round)%2], instances[(w+round+1)%2]
+				enabled := round%2 == 0
+				x := ssod.X509{PEM: fmt.Sprintf("w%d-r%d", w, round), NotBefore: int64(round), NotAfter: int64(w)}
+				want, err := via.cache.UpdateCertificate(ctx, account, certs[w].ID, ssod.CertificateUpdate{Enabled: &enabled, X509: &x})
+				if err != nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+				got, err := other.cache.GetCertificate(ctx, account, certs[w].ID)
+				if err != nil {
+					t.Errorf("writer %d: read back: %v", w, err)
+					return
+				}
+				if *got != *want {
+					t.Errorf("writer %d round %d: the other instance reads %+v after the write of %+v", w, round, *got, *want)
+					return
+				}
+			}
+		})
+	}
+	writersWG.Wait()
+	stopReaders()
+	wg.Wait()
 }
