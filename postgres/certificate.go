@@ -71,12 +71,11 @@ func (s *Store) certificatesByID(ctx context.Context, ids []int64) (map[int64]ss
 		`SELECT `+certificateColumns+` FROM certificates WHERE id = ANY($1)`, ids)
 }
 
-// getCertificate reads one of the account's certificates through q, the
-// pool or a transaction, with lock ("" or "FOR UPDATE") appended to the
-// query. Another account's is reported as missing.
-func getCertificate(ctx context.Context, q querier, accountID, id int64, lock string) (ssod.Certificate, error) {
-	c, err := scanCertificate(q.QueryRow(ctx,
-		`SELECT `+certificateColumns+` FROM certificates WHERE id = $1 AND account_id = $2 `+lock, id, accountID))
+// lockCertificate reads one of the account's certificates in tx and locks
+// its row until tx ends. Another account's is reported as missing.
+func lockCertificate(ctx context.Context, tx pgx.Tx, accountID, id int64) (ssod.Certificate, error) {
+	c, err := scanCertificate(tx.QueryRow(ctx,
+		`SELECT `+certificateColumns+` FROM certificates WHERE id = $1 AND account_id = $2 FOR UPDATE`, id, accountID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ssod.ErrCertificateNotFound(id)
 	}
@@ -90,7 +89,7 @@ func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64
 		// FOR UPDATE queues concurrent updates of this certificate, from any
 		// instance, so each applies u to the row the previous one left and
 		// the stored row is always exactly one update's result.
-		old, err := getCertificate(ctx, tx, accountID, id, "FOR UPDATE")
+		old, err := lockCertificate(ctx, tx, accountID, id)
 		if err != nil {
 			return err
 		}

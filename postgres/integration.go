@@ -76,14 +76,14 @@ func (s *Store) integrationsByID(ctx context.Context, ids []string) (map[string]
 		`SELECT `+integrationColumns+` FROM integrations WHERE id = ANY($1)`, ids)
 }
 
-// getIntegration reads one of the account's integrations through q, the pool
-// or a transaction, with lock ("", "FOR UPDATE", "FOR KEY SHARE") appended to
-// the query. Another account's is reported as missing.
-func getIntegration(ctx context.Context, q querier, accountID int64, id, lock string) (ssod.Integration, error) {
+// getIntegration reads one of the account's integrations in tx, with lock
+// ("FOR UPDATE" or "FOR KEY SHARE") appended to the query. Another
+// account's is reported as missing.
+func getIntegration(ctx context.Context, tx pgx.Tx, accountID int64, id, lock string) (ssod.Integration, error) {
 	if unstorable(id) {
 		return ssod.Integration{}, ssod.ErrIntegrationNotFound(id)
 	}
-	in, err := scanIntegration(q.QueryRow(ctx,
+	in, err := scanIntegration(tx.QueryRow(ctx,
 		`SELECT `+integrationColumns+` FROM integrations WHERE id = $1 AND account_id = $2 `+lock, id, accountID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return in, ssod.ErrIntegrationNotFound(id)
