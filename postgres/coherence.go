@@ -85,9 +85,7 @@ func NewCoherence(s *Store, opts CoherenceOptions, log *slog.Logger) *Coherence 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return &Coherence{store: s, id: hex.EncodeToString(b[:]), opts: opts, log: log,
+	return &Coherence{store: s, id: randomHex(), opts: opts, log: log,
 		epoch: time.Now(), waiters: map[string]*ackWait{}}
 }
 
@@ -238,9 +236,7 @@ func (c *Coherence) acked(token, member string) {
 
 // Changed implements readcache.Coherence.
 func (c *Coherence) Changed(ctx context.Context, ids []int64) error {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	token := hex.EncodeToString(b[:])
+	token := randomHex()
 	payload := c.id + " " + token
 	if ids == nil || len(ids) > 100 { // NOTIFY payloads stay under 8000 bytes
 		payload += " *"
@@ -299,4 +295,11 @@ func (c *Coherence) Changed(ctx context.Context, ids []int64) error {
 	case <-ctx.Done():
 		return fmt.Errorf("postgres: cache coherence: waiting for other instances: %w", ctx.Err())
 	}
+}
+
+// randomHex names an instance or one change: 64 random bits, in hex.
+func randomHex() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
 }
