@@ -81,8 +81,7 @@ func NewServer(cfg Config) (*Server, error) {
 }
 
 func (s *Server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_, _ = w.Write(s.document)
+	writeRawJSON(w, http.StatusOK, s.document)
 }
 
 // ServeHTTP sends every request through the common middleware and the routes.

@@ -15,9 +15,7 @@ import (
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/httpapi"
-	"github.com/ssod/ssod/postgres"
 	"github.com/ssod/ssod/ratelimit"
-	"github.com/ssod/ssod/readcache"
 )
 
 // Timeouts that keep a slow or idle client from holding a connection.
@@ -38,15 +36,6 @@ const (
 // at 1,000 certificates, 13 MiB at 1,000,000) and saves GC work on every
 // request: about 5% more GETs per second (BENCHMARKS.md).
 const gcPercent = 300
-
-// coherentMaxAge bounds how long an instance on PostgreSQL trusts a cached
-// certificate, should another instance's change ever fail to reach it
-// (the change's writer then answers 500).
-const coherentMaxAge = 30 * time.Second
-
-// maxCachedCertificates bounds the read cache: about 2 KiB each, so
-// that a large database still runs in well under 100 MB.
-const maxCachedCertificates = 4_000
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flagSet("serve", stderr)
@@ -88,27 +77,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	defer store.Close()
-	switch s := store.(type) {
-	case *postgres.Store:
-		// Other instances write to this database too: their changes reach
-		// this cache, and this instance's reach theirs, through the
-		// database itself (see postgres.Coherence).
-		coh := postgres.NewCoherence(s, postgres.CoherenceOptions{}, logger)
-		cache := readcache.NewCoherent(s, maxCachedCertificates, coherentMaxAge, coh)
-		coh.Start(cache.Invalidate)
-		defer func() {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			if err := coh.Close(cctx); err != nil {
-				logger.Warn("leaving the cache group", "err", err)
-			}
-		}()
-		store = cache
-	default:
-		// This process owns the SQLite file and sees every write, so reads
-		// of certificates can come from memory without ever being stale.
-		store = readcache.New(store, maxCachedCertificates)
-	}
+	store, stopCache := withReadCache(store, logger)
+	defer stopCache()
 	if err := firstStart(ctx, store, stderr); err != nil {
 		return err
 	}
