@@ -95,20 +95,10 @@ func TestCoherentCachesSeeEveryAcknowledgedWrite(t *testing.T) {
 	ctx := t.Context()
 	account, in, c := seedCertificate(t, a.cache)
 
-	readers, stopReaders := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var served atomic.Int64
-	for range 8 {
-		wg.Go(func() {
-			for readers.Err() == nil {
-				if _, err := b.cache.GetCertificate(ctx, account, c.ID); err != nil {
-					t.Errorf("background read: %v", err)
-					return
-				}
-				served.Add(1)
-			}
-		})
-	}
+	stopReaders := readInBackground(t, 8, func(int, int) error {
+		_, err := b.cache.GetCertificate(ctx, account, c.ID)
+		return err
+	})
 	for round := range 100 {
 		enabled := round%2 == 0
 		if _, err := a.cache.UpdateCertificate(ctx, account, c.ID, ssod.CertificateUpdate{Enabled: &enabled}); err != nil {
@@ -123,9 +113,7 @@ func TestCoherentCachesSeeEveryAcknowledgedWrite(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond) // let the readers fill the cache again
 	}
-	stopReaders()
-	wg.Wait()
-	if reads, fromDB := served.Load(), b.db.reads.Load(); fromDB*2 > reads {
+	if reads, fromDB := stopReaders(), b.db.reads.Load(); fromDB*2 > reads {
 		t.Fatalf("the database answered %d of %d reads: the cache was not in use", fromDB, reads)
 	}
 
@@ -214,18 +202,10 @@ func TestCoherentCachesUnderConcurrentWriters(t *testing.T) {
 		}
 		certs[i] = c
 	}
-	readers, stopReaders := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for r := range 6 {
-		wg.Go(func() {
-			for i := 0; readers.Err() == nil; i++ {
-				if _, err := instances[r%2].cache.GetCertificate(ctx, account, certs[i%writers].ID); err != nil {
-					t.Errorf("background read: %v", err)
-					return
-				}
-			}
-		})
-	}
+	stopReaders := readInBackground(t, 6, func(g, i int) error {
+		_, err := instances[g%2].cache.GetCertificate(ctx, account, certs[i%writers].ID)
+		return err
+	})
 	var writersWG sync.WaitGroup
 	for w := range writers {
 		writersWG.Go(func() {
@@ -252,5 +232,4 @@ func TestCoherentCachesUnderConcurrentWriters(t *testing.T) {
 	}
 	writersWG.Wait()
 	stopReaders()
-	wg.Wait()
 }

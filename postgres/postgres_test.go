@@ -351,28 +351,16 @@ func TestBatchedReadsSeeEveryAcknowledgedWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readers, stopReaders := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var background atomic.Int64
-	for range 16 {
-		wg.Go(func() {
-			for readers.Err() == nil {
-				if _, err := s2.GetCertificate(ctx, acct.ID, c.ID); err != nil {
-					t.Errorf("background read: %v", err)
-					return
-				}
-				if _, err := s2.GetIntegration(ctx, acct.ID, in.ID); err != nil {
-					t.Errorf("background read: %v", err)
-					return
-				}
-				if _, err := s2.ListCertificates(ctx, acct.ID, in.ID); err != nil {
-					t.Errorf("background list: %v", err)
-					return
-				}
-				background.Add(1)
-			}
-		})
-	}
+	stopReaders := readInBackground(t, 16, func(int, int) error {
+		if _, err := s2.GetCertificate(ctx, acct.ID, c.ID); err != nil {
+			return err
+		}
+		if _, err := s2.GetIntegration(ctx, acct.ID, in.ID); err != nil {
+			return err
+		}
+		_, err := s2.ListCertificates(ctx, acct.ID, in.ID)
+		return err
+	})
 	for round := range 200 {
 		enabled := round%2 == 0
 		if _, err := s1.UpdateCertificate(ctx, acct.ID, c.ID, ssod.CertificateUpdate{Enabled: &enabled}); err != nil {
@@ -407,9 +395,7 @@ func TestBatchedReadsSeeEveryAcknowledgedWrite(t *testing.T) {
 				round, len(listed), listed[len(listed)-1], *added, round+2)
 		}
 	}
-	stopReaders()
-	wg.Wait()
-	if background.Load() == 0 {
+	if stopReaders() == 0 {
 		t.Fatal("the background readers never completed a read, so no batch was shared")
 	}
 	if _, err := s1.DeleteCertificate(ctx, acct.ID, c.ID); err != nil {
@@ -417,6 +403,31 @@ func TestBatchedReadsSeeEveryAcknowledgedWrite(t *testing.T) {
 	}
 	if _, err := s2.GetCertificate(ctx, acct.ID, c.ID); ssod.CodeOf(err) != ssod.ENotFound {
 		t.Fatalf("instance 2 reads a certificate instance 1 deleted: %v", err)
+	}
+}
+
+// readInBackground runs read in n goroutines, over and over (g is the
+// goroutine, i counts its calls), until stop; stop waits for them and
+// returns how many reads succeeded. A failed read fails the test.
+func readInBackground(t *testing.T, n int, read func(g, i int) error) (stop func() int64) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for g := range n {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				if err := read(g, i); err != nil {
+					t.Errorf("background read: %v", err)
+					return
+				}
+				ok.Add(1)
+			}
+		})
+	}
+	return func() int64 {
+		cancel()
+		wg.Wait()
+		return ok.Load()
 	}
 }
 
