@@ -133,6 +133,11 @@ func decodeBase64(s string) ([]byte, error) {
 func parseDER(der []byte) (*x509.Certificate, error) {
 	// The x509 error is not passed on: it may quote parts of the input.
 	certs, err := x509.ParseCertificates(der)
+	if err != nil {
+		if cert, ok := parseNegativeSerial(der); ok {
+			certs, err = []*x509.Certificate{cert}, nil
+		}
+	}
 	switch {
 	case err != nil || len(certs) == 0:
 		return nil, invalid("public_certificate is not a valid X.509 certificate; it may be truncated or damaged, paste it again in full")
@@ -140,6 +145,9 @@ func parseDER(der []byte) (*x509.Certificate, error) {
 		return nil, errNotOne()
 	}
 	cert := certs[0]
+	if extensionHasPrivateKey(cert) {
+		return nil, errPrivateKey()
+	}
 	switch pub := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if n := pub.N.BitLen(); n > maxRSABits {

@@ -25,6 +25,9 @@ type Options struct {
 	NotAfter   time.Time
 	RSABits    int      // when set, an RSA key of this size instead of ECDSA
 	Hosts      []string // DNS names or IP addresses, for a TLS server certificate
+	// Extensions are added as they are, for tests of what a certificate
+	// may carry.
+	Extensions []pkix.Extension
 }
 
 // Cert is a generated certificate with its key.
@@ -62,11 +65,12 @@ func New(t testing.TB, o Options) Cert {
 		t.Fatalf("testcert: serial: %v", err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: o.CommonName},
-		NotBefore:    o.NotBefore.Truncate(time.Second),
-		NotAfter:     o.NotAfter.Truncate(time.Second),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
+		SerialNumber:    serial,
+		Subject:         pkix.Name{CommonName: o.CommonName},
+		NotBefore:       o.NotBefore.Truncate(time.Second),
+		NotAfter:        o.NotAfter.Truncate(time.Second),
+		KeyUsage:        x509.KeyUsageDigitalSignature,
+		ExtraExtensions: o.Extensions,
 	}
 	for _, h := range o.Hosts {
 		if ip := net.ParseIP(h); ip != nil {
