@@ -142,7 +142,7 @@ func TestParseRefusesKeyInExtension(t *testing.T) {
 	// Ordinary extension values that start like a key must still pass.
 	accepted := map[string][]byte{
 		"basicConstraints with only a path length": mustMarshal(struct{ PathLen int }{0}),
-		"SEQUENCE of INTEGER 0 and a BOOLEAN":      mustMarshal(struct {
+		"SEQUENCE of INTEGER 0 and a BOOLEAN": mustMarshal(struct {
 			V int
 			B bool
 		}{0, true}),
