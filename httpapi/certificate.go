@@ -117,7 +117,7 @@ func (s *Server) createCertificate(w http.ResponseWriter, r *http.Request, c cal
 	}
 	cert, err := s.store.CreateCertificate(r.Context(), c.AccountID, u)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeRawJSON(w, http.StatusOK, appendCertificate(make([]byte, 0, len(cert.PEM)+256), cert))
 	return nil
@@ -143,7 +143,7 @@ func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request, c caller
 	}
 	cert, err := s.store.GetCertificate(r.Context(), c.AccountID, id)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeRawJSON(w, http.StatusOK, appendCertificate(make([]byte, 0, len(cert.PEM)+256), cert))
 	return nil
@@ -165,7 +165,7 @@ func (s *Server) updateCertificate(w http.ResponseWriter, r *http.Request, c cal
 	}
 	cert, err := s.store.UpdateCertificate(r.Context(), c.AccountID, id, u)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeRawJSON(w, http.StatusOK, appendCertificate(make([]byte, 0, len(cert.PEM)+256), cert))
 	return nil
@@ -178,7 +178,7 @@ func (s *Server) deleteCertificate(w http.ResponseWriter, r *http.Request, c cal
 	}
 	cert, err := s.store.DeleteCertificate(r.Context(), c.AccountID, id)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeRawJSON(w, http.StatusOK, appendCertificate(make([]byte, 0, len(cert.PEM)+256), cert))
 	return nil
@@ -191,7 +191,7 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request, c call
 	}
 	list, err := s.store.ListCertificates(r.Context(), c.AccountID, id)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	b := append(make([]byte, 0, 1500*len(list)+2), '[')
 	for i := range list {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"unicode/utf8"
 
@@ -29,12 +30,30 @@ func readObject(w http.ResponseWriter, r *http.Request) (object, error) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, ssod.Errorf(ssod.ETooLarge, "request body must be at most %d bytes", MaxBodySize)
-		}
-		return nil, fmt.Errorf("read request body: %w", err)
+		return nil, bodyReadError(err)
 	}
 	return parseObject(body)
+}
+
+// bodyReadError says what a failed read of a request body means. It is
+// never the server's fault: the body is over the limit (413), the client
+// went away (nothing to answer), or its framing does not hold together
+// (400: a malformed chunk, fewer bytes than Content-Length promised, or a
+// body that did not arrive in time).
+func bodyReadError(err error) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return ssod.Errorf(ssod.ETooLarge, "request body must be at most %d bytes", MaxBodySize)
+	}
+	ne, isNet := errors.AsType[net.Error](err)
+	switch {
+	case isNet && ne.Timeout():
+		return ssod.Errorf(ssod.EInvalid, "request body did not arrive in time")
+	case isNet: // reset or closed by the peer
+		return fmt.Errorf("%w: read request body: %w", errClientGone, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return ssod.Errorf(ssod.EInvalid, "request body ended before the length its framing declared")
+	}
+	return ssod.Errorf(ssod.EInvalid, "request body framing is malformed")
 }
 
 // parseObject decodes body as one JSON object. Duplicate members are refused

@@ -86,7 +86,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c cal
 	}
 	in, err := s.store.CreateIntegration(r.Context(), c.AccountID, u, s.now().Unix())
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeJSON(w, http.StatusOK, s.integrationJSON(in, si))
 	return nil
@@ -99,7 +99,7 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, c call
 	}
 	list, err := s.store.ListIntegrations(r.Context(), c.AccountID)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	out := make([]integrationJSON, len(list))
 	for i := range list {
@@ -132,7 +132,7 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request, c caller
 	}
 	in, err := s.store.GetIntegration(r.Context(), c.AccountID, id)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeJSON(w, http.StatusOK, s.integrationJSON(in, si))
 	return nil
@@ -158,7 +158,7 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request, c cal
 	}
 	in, err := s.store.UpdateIntegration(r.Context(), c.AccountID, id, u, s.now().Unix())
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeJSON(w, http.StatusOK, s.integrationJSON(in, si))
 	return nil
@@ -170,7 +170,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request, c cal
 		return err
 	}
 	if err := s.store.DeleteIntegration(r.Context(), c.AccountID, id); err != nil {
-		return err
+		return storeFailed(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

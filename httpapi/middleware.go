@@ -34,6 +34,8 @@ type requestInfo struct {
 	id        string
 	accountID int64
 	keyID     string
+	// clientGone is set when the client left before its answer was sent.
+	clientGone bool
 }
 
 type infoKey struct{}
@@ -88,33 +90,46 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
+			v := recover()
+			abort := v == http.ErrAbortHandler
+			if v != nil && !abort {
 				s.log.ErrorContext(r.Context(), "panic serving request", "request_id", ri.id, "panic", fmt.Sprint(v))
 				if sw.status == 0 {
 					writeProblems(sw, ssod.ProblemsOf(errors.New("panic")))
 				}
 			}
+			status := sw.status
+			if ri.clientGone && status == 0 {
+				status, abort = statusClientClosed, true
+			}
 			took := time.Since(start)
 			route := routeOf(r)
-			s.metrics.observe(route, r.Method, sw.status, took)
+			s.metrics.observe(route, r.Method, status, took)
 			// LogAttrs with typed attributes: this line is written for every
 			// request, so it skips slog's key-value boxing.
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),
 				slog.String("route", route),
-				slog.Int("status", sw.status),
+				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 				slog.String("request_id", ri.id),
 				slog.Int64("account_id", ri.accountID),
 				slog.String("key_id", ri.keyID),
 			)
+			if abort {
+				// net/http closes the connection without a response, rather
+				// than the empty 200 it sends for a handler that wrote nothing.
+				panic(http.ErrAbortHandler)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
 }
+
+// statusClientClosed is the status recorded for a request whose client
+// went away before its answer: nginx's "client closed request". It is never
+// sent.
+const statusClientClosed = 499
 
 // routeOf is the matched pattern, never the raw path, so that no id or
 // probe string reaches a log or metric label.
@@ -189,7 +204,7 @@ func (s *Server) authenticate(ctx context.Context, header string) (*ssod.APIKey,
 		return nil, errUnauthorized
 	}
 	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
+		return nil, storeFailed(fmt.Errorf("authenticate: %w", err))
 	}
 	if !apikey.Verify(secret, key.SecretHash) || key.RevokedAt != 0 {
 		return nil, errUnauthorized
@@ -204,6 +219,9 @@ func (s *Server) limit(ctx context.Context, w http.ResponseWriter, keyID string)
 		return nil
 	}
 	d, err := s.limiter.Allow(ctx, keyID)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // the client left; the limiter is not at fault
+	}
 	if err != nil {
 		// A rate limiter that cannot count (Redis down) must not take the
 		// API down with it: the request goes through, and the log says why.
@@ -234,7 +252,7 @@ func (s *Server) subuser(ctx context.Context, parentID int64, name string) (int6
 		return 0, forbidden
 	}
 	if err != nil {
-		return 0, fmt.Errorf("on-behalf-of: %w", err)
+		return 0, storeFailed(fmt.Errorf("on-behalf-of: %w", err))
 	}
 	if acct.ParentID != parentID {
 		return 0, forbidden
