@@ -171,6 +171,10 @@ func hostileSend(t *testing.T, ts *testServer, key string, hc hostileCase) respo
 		body = strings.NewReader(hc.body)
 	}
 	req, err := http.NewRequest(hc.method, ts.URL+hc.path, body)
+	if hc.path == "*" { // the asterisk request target: no path at all
+		req, err = http.NewRequest(hc.method, ts.URL, body)
+		req.URL.Opaque = "*"
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,6 +214,9 @@ func hostileSend(t *testing.T, ts *testServer, key string, hc hostileCase) respo
 func hostileMatches(r response, status int, pairs []string) bool {
 	if r.Status != status {
 		return false
+	}
+	if status < 400 {
+		return pairs == nil
 	}
 	var got []problem
 	if json.Unmarshal(r.Body, &got) != nil {
@@ -561,6 +568,10 @@ func TestHostileInputCatalogue(t *testing.T) {
 		{name: "TRACE", method: "TRACE", path: postInt, status: 405, problems: []string{"", "method_not_allowed"}},
 		{name: "OPTIONS", method: "OPTIONS", path: certPath, status: 405, problems: []string{"", "method_not_allowed"}},
 		{name: "wrong method without a key", method: "PUT", path: intPath, headers: map[string]string{"Authorization": ""}, status: 405, problems: []string{"", "method_not_allowed"}},
+		{name: "OPTIONS *", method: "OPTIONS", path: "*", status: 204},
+		{name: "OPTIONS * without a key", method: "OPTIONS", path: "*", headers: map[string]string{"Authorization": ""}, status: 204},
+		{name: "GET *", method: "GET", path: "*", status: 400, problems: []string{"", "invalid"}},
+		{name: "DELETE * with a body", method: "DELETE", path: "*", body: `{}`, status: 400, problems: []string{"", "invalid"}},
 
 		// Unknown paths and objects, with secrets in the URL.
 		{name: "the API key as a path", method: "GET", path: "/v3/sso/" + key, status: 404, problems: []string{"", "not_found"}},
