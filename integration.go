@@ -181,6 +181,8 @@ type IntegrationStore interface {
 	// GetIntegration returns ENotFound when the account has no such integration.
 	GetIntegration(ctx context.Context, accountID int64, id string) (*Integration, error)
 	// UpdateIntegration applies u and sets LastUpdated = now. ENotFound as Get.
+	// An update that changes no field writes nothing: LastUpdated stays and
+	// no audit event is recorded.
 	UpdateIntegration(ctx context.Context, accountID int64, id string, u IntegrationUpdate, now int64) (*Integration, error)
 	// DeleteIntegration deletes the integration and its certificates in one
 	// transaction. ENotFound as Get.
