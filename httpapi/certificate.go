@@ -78,6 +78,7 @@ func decodeCertificate(w http.ResponseWriter, r *http.Request) (ssod.Certificate
 	obj.boolean("enabled", &u.Enabled, &errs)
 	obj.str("integration_id", &correct, &errs)
 	obj.str("intergration_id", &misspelt, &errs)
+	obj.exactNames(&errs, "public_certificate", "enabled", "integration_id", "intergration_id")
 	if pemText != nil {
 		x, err := idpcert.Parse(*pemText)
 		if err != nil {

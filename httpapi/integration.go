@@ -68,6 +68,7 @@ func decodeIntegration(w http.ResponseWriter, r *http.Request) (ssod.Integration
 	obj.str("signout_url", &u.SignoutURL, &errs)
 	obj.str("entity_id", &u.EntityID, &errs)
 	obj.boolean("completed_integration", &u.CompletedIntegration, &errs)
+	obj.exactNames(&errs, "name", "enabled", "signin_url", "signout_url", "entity_id", "completed_integration")
 	return u, errs, nil
 }
 

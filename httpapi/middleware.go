@@ -152,7 +152,7 @@ func (s *Server) authorize(scope ssod.Scope, h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		ri := infoFrom(ctx)
-		key, err := s.authenticate(ctx, r.Header.Get("Authorization"))
+		key, err := s.authenticate(ctx, r.Header.Values("Authorization"))
 		if ssod.CodeOf(err) == ssod.EUnauthorized {
 			s.metrics.authFails.Inc()
 		}
@@ -173,8 +173,9 @@ func (s *Server) authorize(scope ssod.Scope, h apiHandler) http.Handler {
 		ctx = ssod.WithActor(ctx, ssod.Actor{AccountID: key.AccountID, KeyID: key.ID})
 		r = r.WithContext(ctx)
 		c := caller{Key: key, AccountID: key.AccountID}
-		if name := r.Header.Get("On-Behalf-Of"); name != "" {
-			if c.AccountID, err = s.subuser(ctx, key.AccountID, name); err != nil {
+		// One empty On-Behalf-Of reads as none, as it always has.
+		if names := r.Header.Values("On-Behalf-Of"); len(names) > 1 || len(names) == 1 && names[0] != "" {
+			if c.AccountID, err = s.subuser(ctx, key.AccountID, names); err != nil {
 				s.fail(w, r, err)
 				return
 			}
@@ -188,10 +189,17 @@ func (s *Server) authorize(scope ssod.Scope, h apiHandler) http.Handler {
 
 var errUnauthorized = ssod.Errorf(ssod.EUnauthorized, "authorization required: send a valid API key as 'Authorization: Bearer <key>'")
 
-// authenticate returns the active key the header presents. Every failure
-// reads the same, so a caller learns nothing about which keys exist.
-func (s *Server) authenticate(ctx context.Context, header string) (*ssod.APIKey, error) {
-	scheme, token, ok := strings.Cut(header, " ")
+var errTwoAuthorizations = ssod.Errorf(ssod.EUnauthorized, "send one Authorization header, not several")
+
+// authenticate returns the active key the Authorization header presents.
+// Every failure about the key reads the same, so a caller learns nothing
+// about which keys exist. Two headers are refused rather than one picked: a
+// proxy in front may have checked the other.
+func (s *Server) authenticate(ctx context.Context, headers []string) (*ssod.APIKey, error) {
+	if len(headers) > 1 {
+		return nil, errTwoAuthorizations
+	}
+	scheme, token, ok := strings.Cut(strings.Join(headers, ""), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, errUnauthorized
 	}
@@ -241,8 +249,13 @@ func (s *Server) limit(ctx context.Context, w http.ResponseWriter, keyID string)
 	return nil
 }
 
-// subuser resolves On-Behalf-Of to an account the key's account is parent of.
-func (s *Server) subuser(ctx context.Context, parentID int64, name string) (int64, error) {
+// subuser resolves On-Behalf-Of to an account the key's account is parent
+// of. Two headers are refused, as for Authorization.
+func (s *Server) subuser(ctx context.Context, parentID int64, names []string) (int64, error) {
+	if len(names) > 1 {
+		return 0, ssod.Errorf(ssod.EForbidden, "send one On-Behalf-Of header, not several")
+	}
+	name := names[0]
 	forbidden := ssod.Errorf(ssod.EForbidden, "On-Behalf-Of must name a subuser of this API key's account")
 	if ssod.ValidateAccountName(name) != nil {
 		return 0, forbidden
