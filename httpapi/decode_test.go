@@ -104,11 +104,11 @@ func TestWithValidationSkipsReportedFields(t *testing.T) {
 
 func TestParseObjectRefusesNamesDifferingInCase(t *testing.T) {
 	for body, field := range map[string]string{
-		`{"enabled":true,"Enabled":false}`:                  "Enabled",
-		`{"ENABLED":true,"enabled":false}`:                  "enabled",
-		`{"name":"a","x":1,"NaMe":"b"}`:                     "NaMe",
+		`{"enabled":true,"Enabled":false}`:                 "Enabled",
+		`{"ENABLED":true,"enabled":false}`:                 "enabled",
+		`{"name":"a","x":1,"NaMe":"b"}`:                    "NaMe",
 		"{\"signin_url\":\"a\",\"\u017fignin_url\":\"b\"}": "\u017fignin_url", // encoding/json folds ſ to s
-		`{"x":1,"X":2}`:                                     "X",
+		`{"x":1,"X":2}`:                                    "X",
 	} {
 		_, err := parseObject([]byte(body))
 		if p := ssod.ProblemsOf(err); err == nil || p[0].Code != ssod.EInvalid || p[0].Field != field {

@@ -192,8 +192,9 @@ var errUnauthorized = ssod.Errorf(ssod.EUnauthorized, "authorization required: s
 var errTwoAuthorizations = ssod.Errorf(ssod.EUnauthorized, "send one Authorization header, not several")
 
 // authenticate returns the active key the Authorization header presents.
-// Every failure about the key reads the same, so a caller learns nothing
-// about which keys exist. Two headers are refused rather than one picked: a
+// Every failure about the key reads the same, and a wrong secret costs the
+// store lookup an unknown id does (apikey.Cache), so neither the answer nor
+// its time says much about which key ids exist. Two headers are refused rather than one picked: a
 // proxy in front may have checked the other.
 func (s *Server) authenticate(ctx context.Context, headers []string) (*ssod.APIKey, error) {
 	if len(headers) > 1 {
@@ -207,14 +208,14 @@ func (s *Server) authenticate(ctx context.Context, headers []string) (*ssod.APIK
 	if !ok {
 		return nil, errUnauthorized
 	}
-	key, err := s.keys.FindKey(ctx, id)
-	if ssod.CodeOf(err) == ssod.ENotFound {
+	key, err := s.keys.FindVerified(ctx, id, secret)
+	if code := ssod.CodeOf(err); code == ssod.ENotFound || code == ssod.EUnauthorized {
 		return nil, errUnauthorized
 	}
 	if err != nil {
 		return nil, storeFailed(fmt.Errorf("authenticate: %w", err))
 	}
-	if !apikey.Verify(secret, key.SecretHash) || key.RevokedAt != 0 {
+	if key.RevokedAt != 0 {
 		return nil, errUnauthorized
 	}
 	return key, nil

@@ -38,7 +38,7 @@ const maxCachedKeys = 100_000
 // Server is the API's http.Handler.
 type Server struct {
 	store     ssod.Store
-	keys      apikey.Finder
+	keys      *apikey.Cache
 	limiter   ratelimit.Limiter
 	publicURL string
 	log       *slog.Logger
@@ -71,10 +71,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.keys = s.store
-	if cfg.KeyCacheTTL > 0 {
-		s.keys = apikey.NewCache(s.store, cfg.KeyCacheTTL, maxCachedKeys, s.now)
-	}
+	s.keys = apikey.NewCache(s.store, max(cfg.KeyCacheTTL, 0), maxCachedKeys, s.now)
 	s.routes()
 	s.handler = s.observe(cleanPathsOnly(s.mux))
 	return s, nil
