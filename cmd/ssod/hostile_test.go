@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
@@ -21,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -47,6 +49,12 @@ type hostileCase struct {
 	problems []string
 	// bodyReader, when set, replaces body (for bodies of unknown length).
 	bodyReader func() io.Reader
+	// add are headers added after the others, to send one twice.
+	add [][2]string
+	// raw, when set, is the whole request as sent over TCP (headers and
+	// framing that net/http's client would not write); "{KEY}" stands for
+	// the catalogue's key. method and path say what it asks for.
+	raw string
 }
 
 // hostileKV is one member of a JSON object under construction, kept in order.
@@ -163,6 +171,9 @@ func hostileSnapshot(t *testing.T, c *client, integrationID string, certID int64
 // response to the contract's general rules (OpenAPI, headers, error array).
 func hostileSend(t *testing.T, ts *testServer, key string, hc hostileCase) response {
 	t.Helper()
+	if hc.raw != "" {
+		return hostileSendRaw(t, ts, key, hc)
+	}
 	var body io.Reader
 	switch {
 	case hc.bodyReader != nil:
@@ -189,6 +200,9 @@ func hostileSend(t *testing.T, ts *testServer, key string, hc hostileCase) respo
 			req.Header.Set(k, v)
 		}
 	}
+	for _, h := range hc.add {
+		req.Header.Add(h[0], h[1])
+	}
 	noRedirect := &http.Client{
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -205,6 +219,40 @@ func hostileSend(t *testing.T, ts *testServer, key string, hc hostileCase) respo
 	r := response{Status: res.StatusCode, Header: res.Header, Body: got}
 	own := *ts
 	own.t = t // report against the case, not the whole catalogue
+	own.checkResponse(req, r)
+	return r
+}
+
+// hostileSendRaw writes hc.raw to a connection of its own, half-closes it
+// (the client has nothing more to send) and reads the one answer.
+func hostileSendRaw(t *testing.T, ts *testServer, key string, hc hostileCase) response {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(conn, strings.ReplaceAll(hc.raw, "{KEY}", key)); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.(*net.TCPConn).CloseWrite()
+	req, err := http.NewRequest(hc.method, ts.URL+hc.path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		t.Fatalf("%s: no answer: %v", hc.name, err)
+	}
+	defer res.Body.Close()
+	got, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := response{Status: res.StatusCode, Header: res.Header, Body: got}
+	own := *ts
+	own.t = t
 	own.checkResponse(req, r)
 	return r
 }
@@ -252,6 +300,7 @@ func TestHostileInputCatalogue(t *testing.T) {
 
 	before := hostileSnapshot(t, c, in.ID, cr.ID)
 	strangerBefore := hostileSnapshot(t, stranger, theirs.ID, theirCert.ID)
+	auditBefore := ts.cli("audit", "list")
 
 	const missingIntegration = "00000000-0000-4000-8000-000000000000"
 	intPath := "/v3/sso/integrations/" + in.ID
@@ -585,6 +634,81 @@ func TestHostileInputCatalogue(t *testing.T) {
 		{name: "unknown API version", method: "GET", path: "/v2/sso/integrations", status: 404, problems: []string{"", "not_found"}},
 	}
 
+	// Request framing that net/http's client would not send.
+	rawHead := func(method, path, framing string) string {
+		return method + " " + path + " HTTP/1.1\r\nHost: ssod\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\n" + framing + "\r\n"
+	}
+	chunked := "Transfer-Encoding: chunked\r\n"
+	cases = append(cases,
+		hostileCase{name: "chunk size that is not hex", method: "PATCH", path: intPath, raw: rawHead("PATCH", intPath, chunked) + "ZZ\r\n", status: 400, problems: invalidJSON},
+		hostileCase{name: "chunk longer than its size", method: "PATCH", path: certPath, raw: rawHead("PATCH", certPath, chunked) + "2\r\n{}}\r\n0\r\n\r\n", status: 400, problems: invalidJSON},
+		hostileCase{name: "chunk size overflowing 64 bits", method: "POST", path: postInt, raw: rawHead("POST", postInt, chunked) + "fffffffffffffffff\r\n{}\r\n0\r\n\r\n", status: 400, problems: invalidJSON},
+		hostileCase{name: "chunked body cut off", method: "POST", path: "/v3/sso/certificates", raw: rawHead("POST", "/v3/sso/certificates", chunked) + "40\r\n{\"public_certificate\":", status: 400, problems: invalidJSON},
+		hostileCase{name: "Content-Length larger than the body", method: "POST", path: postInt, raw: rawHead("POST", postInt, "Content-Length: 100\r\n") + `{"name":"short"}`, status: 400, problems: invalidJSON},
+		hostileCase{name: "Content-Length larger than an empty body", method: "PATCH", path: intPath, raw: rawHead("PATCH", intPath, "Content-Length: 16\r\n"), status: 400, problems: invalidJSON},
+	)
+
+	// Blank text: white space only, in every text field.
+	for _, f := range []struct{ field, blank string }{
+		{"name", " "}, {"name", "\u00a0\u2003\u3000"}, {"entity_id", "   "}, {"signin_url", " "}, {"signout_url", "  "},
+	} {
+		cases = append(cases,
+			hostileCase{name: fmt.Sprintf("blank %s %q on POST", f.field, f.blank), method: "POST", path: postInt,
+				body: hostileObj(hostileWith(intFields, f.field, hostileJS(f.blank))), status: 400, problems: []string{f.field, "invalid"}},
+			hostileCase{name: fmt.Sprintf("blank %s %q on PATCH", f.field, f.blank), method: "PATCH", path: intPath,
+				body: `{"` + f.field + `":` + hostileJS(f.blank) + `}`, status: 400, problems: []string{f.field, "invalid"}})
+	}
+	cases = append(cases,
+		hostileCase{name: "blank integration_id on POST", method: "POST", path: "/v3/sso/certificates", body: hostileObj(hostileWith(certFields, "integration_id", `"   "`)), status: 400, problems: []string{"integration_id", "invalid"}},
+		hostileCase{name: "blank intergration_id on PATCH", method: "PATCH", path: certPath, body: `{"intergration_id":" "}`, status: 400, problems: []string{"integration_id", "invalid"}},
+		hostileCase{name: "blank public_certificate on PATCH", method: "PATCH", path: certPath, body: `{"public_certificate":"\u00a0 "}`, status: 400, problems: []string{"public_certificate", "invalid_certificate"}},
+	)
+
+	// URLs whose host or port cannot be reached.
+	for _, u := range []string{"https://:80", "https://:80/sso", "https://idp.example.com:99999/sso", "https://idp.example.com:0/sso",
+		"https://idp.example.com:65536/", "https://idp.example.com:/sso", "https://idp.example.com:https/sso", "http://[]:443/", "https://[::1]:0/"} {
+		cases = append(cases,
+			hostileCase{name: "signin_url " + u, method: "POST", path: postInt, body: hostileObj(hostileWith(intFields, "signin_url", hostileJS(u))), status: 400, problems: []string{"signin_url", "invalid"}},
+			hostileCase{name: "signout_url " + u + " on PATCH", method: "PATCH", path: intPath, body: `{"signout_url":` + hostileJS(u) + `}`, status: 400, problems: []string{"signout_url", "invalid"}})
+	}
+
+	// Names that differ only in case, which parsers resolve apart.
+	cases = append(cases,
+		hostileCase{name: "enabled and Enabled", method: "PATCH", path: intPath, body: `{"enabled":true,"Enabled":false}`, status: 400, problems: []string{"Enabled", "invalid"}},
+		hostileCase{name: "ENABLED before enabled", method: "PATCH", path: certPath, body: `{"ENABLED":false,"enabled":true}`, status: 400, problems: []string{"enabled", "invalid"}},
+		hostileCase{name: "name and NAME on POST", method: "POST", path: postInt, body: hostileObj(append(slices.Clone(intFields), hostileKV{"NAME", `"other"`})), status: 400, problems: []string{"NAME", "invalid"}},
+		hostileCase{name: "signin_url and its long-s spelling", method: "POST", path: postInt, body: hostileObj(append(slices.Clone(intFields), hostileKV{"\u017fignin_url", `"https://evil.example/"`})), status: 400, problems: []string{"\u017fignin_url", "invalid"}},
+		hostileCase{name: "integration_id and Integration_Id", method: "POST", path: "/v3/sso/certificates", body: hostileObj(append(slices.Clone(certFields), hostileKV{"Integration_Id", hostileJS(theirs.ID)})), status: 400, problems: []string{"Integration_Id", "invalid"}},
+		hostileCase{name: "Enabled alone", method: "PATCH", path: certPath, body: `{"Enabled":false}`, status: 400, problems: []string{"Enabled", "invalid"}},
+		hostileCase{name: "Name alone on PATCH", method: "PATCH", path: intPath, body: `{"Name":"renamed"}`, status: 400, problems: []string{"Name", "invalid"}},
+		hostileCase{name: "Public_Certificate instead of public_certificate", method: "POST", path: "/v3/sso/certificates",
+			body: hostileObj([]hostileKV{{"Public_Certificate", hostileJS(other.PEM)}, certFields[1]}), status: 400, problems: []string{"Public_Certificate", "invalid", "public_certificate", "required"}},
+	)
+
+	// Headers sent twice, which a proxy and ssod could each read apart.
+	cases = append(cases,
+		hostileCase{name: "the key twice", method: "GET", path: intPath, add: [][2]string{{"Authorization", "Bearer " + key}}, status: 401, problems: []string{"", "unauthorized"}},
+		hostileCase{name: "another account's key second", method: "GET", path: intPath, add: [][2]string{{"Authorization", "Bearer " + strangerKey}}, status: 401, problems: []string{"", "unauthorized"}},
+		hostileCase{name: "On-Behalf-Of twice", method: "GET", path: postInt, headers: map[string]string{"On-Behalf-Of": "nobody"}, add: [][2]string{{"On-Behalf-Of", "nobody"}}, status: 403, problems: []string{"", "forbidden"}},
+		hostileCase{name: "On-Behalf-Of empty and again", method: "DELETE", path: certPath, headers: map[string]string{"On-Behalf-Of": ""}, add: [][2]string{{"On-Behalf-Of", ""}, {"On-Behalf-Of", "stranger"}}, status: 403, problems: []string{"", "forbidden"}},
+		hostileCase{name: "Content-Type twice", method: "PATCH", path: intPath, body: `{"name":"x"}`, add: [][2]string{{"Content-Type", "text/plain"}}, status: 415, problems: []string{"", "unsupported_media_type"}},
+		hostileCase{name: "Content-Type twice, both JSON", method: "POST", path: postInt, body: validInt, add: [][2]string{{"Content-Type", "application/json"}}, status: 415, problems: []string{"", "unsupported_media_type"}},
+	)
+
+	// PATCHes that change nothing: 200 with the object as it is; the
+	// snapshot and the audit trail below show that nothing was written.
+	cases = append(cases,
+		hostileCase{name: "empty integration PATCH", method: "PATCH", path: intPath + "?si=true", body: `{}`, status: 200},
+		hostileCase{name: "empty certificate PATCH", method: "PATCH", path: certPath, body: `{}`, status: 200},
+		hostileCase{name: "integration PATCH of the current values", method: "PATCH", path: intPath,
+			body: hostileJS(map[string]any{"name": in.Name, "enabled": in.Enabled, "signin_url": in.SigninURL, "signout_url": in.SignoutURL, "entity_id": in.EntityID, "completed_integration": false}), status: 200},
+		hostileCase{name: "certificate PATCH of the current values", method: "PATCH", path: certPath,
+			body: hostileJS(map[string]any{"public_certificate": cert.PEM, "enabled": true, "integration_id": in.ID}), status: 200},
+		hostileCase{name: "PATCH of only nulls", method: "PATCH", path: intPath, body: `{"name":null,"enabled":null}`, status: 200},
+		hostileCase{name: "empty PATCH of another account's integration", method: "PATCH", path: "/v3/sso/integrations/" + theirs.ID, body: `{}`, status: 404, problems: []string{"", "not_found"}},
+		hostileCase{name: "empty PATCH of another account's certificate", method: "PATCH", path: fmt.Sprintf("/v3/sso/certificates/%d", theirCert.ID), body: `{}`, status: 404, problems: []string{"", "not_found"}},
+	)
+
 	// Every wrong type in every field of both bodies.
 	wrongForString := []struct{ name, raw string }{{"number", `42`}, {"object", `{"a":"b"}`}, {"array", `["x"]`}, {"bool", `true`}}
 	wrongForBool := []struct{ name, raw string }{{"string", `"true"`}, {"number", `1`}, {"object", `{}`}, {"array", `[true]`}}
@@ -658,6 +782,12 @@ func TestHostileInputCatalogue(t *testing.T) {
 				t.Errorf("%s: GET %s changed:\nbefore %s\nafter  %s", name, p, was, now)
 			}
 		}
+	}
+
+	// No case wrote anything, not even an audit event of a change that
+	// changed nothing.
+	if after := ts.cli("audit", "list"); after != auditBefore {
+		t.Errorf("the catalogue wrote audit events:\nbefore\n%s\nafter\n%s", auditBefore, after)
 	}
 
 	// Hostile strings that are valid values are stored and returned
