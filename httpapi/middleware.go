@@ -194,8 +194,8 @@ var errTwoAuthorizations = ssod.Errorf(ssod.EUnauthorized, "send one Authorizati
 // authenticate returns the active key the Authorization header presents.
 // Every failure about the key reads the same, and a wrong secret costs the
 // store lookup an unknown id does (apikey.Cache), so neither the answer nor
-// its time says much about which key ids exist. Two headers are refused rather than one picked: a
-// proxy in front may have checked the other.
+// its time says much about which key ids exist. Two headers are refused
+// rather than one picked: a proxy in front may have checked the other.
 func (s *Server) authenticate(ctx context.Context, headers []string) (*ssod.APIKey, error) {
 	if len(headers) > 1 {
 		return nil, errTwoAuthorizations
