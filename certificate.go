@@ -71,6 +71,7 @@ type CertificateStore interface {
 	GetCertificate(ctx context.Context, accountID int64, id int64) (*Certificate, error)
 	// UpdateCertificate applies u atomically. ENotFound as Get;
 	// ErrIntegrationNotYours for a new integration that is not the account's.
+	// An update that changes no field writes nothing and records no audit event.
 	UpdateCertificate(ctx context.Context, accountID int64, id int64, u CertificateUpdate) (*Certificate, error)
 	// DeleteCertificate deletes and returns the certificate. ENotFound as Get.
 	DeleteCertificate(ctx context.Context, accountID int64, id int64) (*Certificate, error)

@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -121,10 +124,14 @@ func (u IntegrationUpdate) Apply(in Integration) Integration {
 
 // checkText accepts a non-blank string of at most max bytes with no control
 // characters, which would only ever be an injection attempt or a paste error.
+// Blank means empty or white space only (Unicode's White_Space): it names
+// nothing, and would show as nothing in a list.
 func checkText(field, s string, max int) *Error {
 	switch {
 	case s == "":
 		return FieldErrorf(EInvalid, field, "%s must not be empty", field)
+	case strings.TrimFunc(s, unicode.IsSpace) == "":
+		return FieldErrorf(EInvalid, field, "%s must not be blank", field)
 	case len(s) > max:
 		return FieldErrorf(EInvalid, field, "%s must be at most %d bytes", field, max)
 	case !utf8.ValidString(s):
@@ -135,14 +142,21 @@ func checkText(field, s string, max int) *Error {
 	return nil
 }
 
-// checkURL accepts an absolute http or https URL with a host.
+// checkURL accepts an absolute http or https URL with a host name and, if
+// it names a port, a port from 1 to 65535: url.Parse alone accepts
+// "https://:80", "https://idp:0", "https://idp:99999" and "https://idp:".
 func checkURL(field, s string) *Error {
 	if e := checkText(field, s, MaxURLLength); e != nil {
 		return e
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return FieldErrorf(EInvalid, field, "%s must be an absolute http or https URL", field)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return FieldErrorf(EInvalid, field, "%s must be an absolute http or https URL with a host", field)
+	}
+	if port := u.Port(); port != "" || strings.HasSuffix(u.Host, ":") {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return FieldErrorf(EInvalid, field, "%s must have a port from 1 to 65535 if it names one", field)
+		}
 	}
 	return nil
 }
@@ -167,6 +181,8 @@ type IntegrationStore interface {
 	// GetIntegration returns ENotFound when the account has no such integration.
 	GetIntegration(ctx context.Context, accountID int64, id string) (*Integration, error)
 	// UpdateIntegration applies u and sets LastUpdated = now. ENotFound as Get.
+	// An update that changes no field writes nothing: LastUpdated stays and
+	// no audit event is recorded.
 	UpdateIntegration(ctx context.Context, accountID int64, id string, u IntegrationUpdate, now int64) (*Integration, error)
 	// DeleteIntegration deletes the integration and its certificates in one
 	// transaction. ENotFound as Get.

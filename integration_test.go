@@ -44,3 +44,45 @@ func TestScopesRoundTrip(t *testing.T) {
 		t.Fatal("misspelt scope accepted")
 	}
 }
+
+func TestIntegrationFieldsRefuseBlankTextAndBadPorts(t *testing.T) {
+	str := func(s string) *string { return &s }
+	refused := []struct {
+		field string
+		u     IntegrationUpdate
+	}{
+		{"name", IntegrationUpdate{Name: str(" ")}},
+		{"name", IntegrationUpdate{Name: str(" \u00a0\u2003\u3000 ")}},
+		{"entity_id", IntegrationUpdate{EntityID: str("   ")}},
+		{"signin_url", IntegrationUpdate{SigninURL: str("  ")}},
+		{"signin_url", IntegrationUpdate{SigninURL: str("https://:80")}},
+		{"signin_url", IntegrationUpdate{SigninURL: str("https://:80/sso")}},
+		{"signin_url", IntegrationUpdate{SigninURL: str("https://[]:443/")}},
+		{"signout_url", IntegrationUpdate{SignoutURL: str("https://idp.example.com:99999/slo")}},
+		{"signout_url", IntegrationUpdate{SignoutURL: str("https://idp.example.com:0/slo")}},
+		{"signout_url", IntegrationUpdate{SignoutURL: str("https://idp.example.com:65536/")}},
+		{"signout_url", IntegrationUpdate{SignoutURL: str("https://idp.example.com:/slo")}},
+		{"signout_url", IntegrationUpdate{SignoutURL: str("https://idp.example.com:https/slo")}},
+		{"signout_url", IntegrationUpdate{SignoutURL: str("https://idp.example.com:-1/slo")}},
+		{"signin_url", IntegrationUpdate{SigninURL: str("https://[::1]:0/")}},
+	}
+	for _, c := range refused {
+		err := c.u.Validate()
+		if p := ProblemsOf(err); err == nil || len(p) != 1 || p[0].Field != c.field || p[0].Code != EInvalid {
+			t.Errorf("%+v: Validate() = %v, want one invalid %s", c.u, err, c.field)
+		}
+	}
+	accepted := []IntegrationUpdate{
+		{Name: str(" Okta ")},
+		{EntityID: str("urn:x")},
+		{SigninURL: str("https://idp.example.com:1/sso")},
+		{SigninURL: str("https://idp.example.com:65535/sso")},
+		{SigninURL: str("http://[::1]:8080/sso")},
+		{SignoutURL: str("https://idp.example.com/slo")},
+	}
+	for _, u := range accepted {
+		if err := u.Validate(); err != nil {
+			t.Errorf("%+v: Validate() = %v", u, err)
+		}
+	}
+}

@@ -145,3 +145,59 @@ func BenchmarkGetCertificate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAuthenticationFailure measures a 401 for a key whose id exists
+// but whose secret is wrong, and for a key whose id does not exist, through
+// the server on a real SQLite database: the difference is what an attacker
+// could learn about which key ids exist from the time of an answer.
+func BenchmarkAuthenticationFailure(b *testing.B) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	acct, err := store.CreateAccount(ctx, "bench", 0, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, id, hash, err := apikey.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := store.CreateKey(ctx, ssod.APIKey{ID: id, AccountID: acct.ID, Name: "bench", Scopes: ssod.AllScopes(), SecretHash: hash, CreatedAt: 1}); err != nil {
+		b.Fatal(err)
+	}
+	other, _, _, err := apikey.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	presented := map[string]string{
+		"known-id-wrong-secret": key[:26] + other[26:],
+		"unknown-id":            other,
+	}
+	for _, ttl := range []time.Duration{0, 5 * time.Second} {
+		srv, err := NewServer(Config{Store: store, PublicURL: "http://bench.test", KeyCacheTTL: ttl})
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The key is in use: its own requests keep it cached.
+		warm := httptest.NewRequest(http.MethodGet, "/v3/sso/integrations", nil)
+		warm.Header.Set("Authorization", "Bearer "+key)
+		srv.ServeHTTP(httptest.NewRecorder(), warm)
+		for _, name := range []string{"known-id-wrong-secret", "unknown-id"} {
+			b.Run("key-cache="+ttl.String()+"/"+name, func(b *testing.B) {
+				req := httptest.NewRequest(http.MethodGet, "/v3/sso/integrations", nil)
+				req.Header.Set("Authorization", "Bearer "+presented[name])
+				b.ReportAllocs()
+				for b.Loop() {
+					rec := httptest.NewRecorder()
+					srv.ServeHTTP(rec, req)
+					if rec.Code != http.StatusUnauthorized {
+						b.Fatalf("status %d", rec.Code)
+					}
+				}
+			})
+		}
+	}
+}

@@ -78,6 +78,7 @@ func decodeCertificate(w http.ResponseWriter, r *http.Request) (ssod.Certificate
 	obj.boolean("enabled", &u.Enabled, &errs)
 	obj.str("integration_id", &correct, &errs)
 	obj.str("intergration_id", &misspelt, &errs)
+	obj.exactNames(&errs, "public_certificate", "enabled", "integration_id", "intergration_id")
 	if pemText != nil {
 		x, err := idpcert.Parse(*pemText)
 		if err != nil {
@@ -117,7 +118,7 @@ func (s *Server) createCertificate(w http.ResponseWriter, r *http.Request, c cal
 	}
 	cert, err := s.store.CreateCertificate(r.Context(), c.AccountID, u)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeRawJSON(w, http.StatusOK, appendCertificate(make([]byte, 0, len(cert.PEM)+256), cert))
 	return nil
@@ -143,7 +144,7 @@ func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request, c caller
 	}
 	cert, err := s.store.GetCertificate(r.Context(), c.AccountID, id)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeRawJSON(w, http.StatusOK, appendCertificate(make([]byte, 0, len(cert.PEM)+256), cert))
 	return nil
@@ -165,7 +166,7 @@ func (s *Server) updateCertificate(w http.ResponseWriter, r *http.Request, c cal
 	}
 	cert, err := s.store.UpdateCertificate(r.Context(), c.AccountID, id, u)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeRawJSON(w, http.StatusOK, appendCertificate(make([]byte, 0, len(cert.PEM)+256), cert))
 	return nil
@@ -178,7 +179,7 @@ func (s *Server) deleteCertificate(w http.ResponseWriter, r *http.Request, c cal
 	}
 	cert, err := s.store.DeleteCertificate(r.Context(), c.AccountID, id)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeRawJSON(w, http.StatusOK, appendCertificate(make([]byte, 0, len(cert.PEM)+256), cert))
 	return nil
@@ -191,7 +192,7 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request, c call
 	}
 	list, err := s.store.ListCertificates(r.Context(), c.AccountID, id)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	b := append(make([]byte, 0, 1500*len(list)+2), '[')
 	for i := range list {

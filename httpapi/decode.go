@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
+	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ssod/ssod"
@@ -23,22 +27,45 @@ type object map[string]json.RawMessage
 // readObject checks the media type and size of r's body and decodes it as
 // one JSON object, in the contract's order: 415, 413, then 400.
 func readObject(w http.ResponseWriter, r *http.Request) (object, error) {
+	// A second Content-Type is refused: a proxy may judge the body by the
+	// other one.
+	types := r.Header.Values("Content-Type")
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mediaType != "application/json" {
+	if err != nil || mediaType != "application/json" || len(types) != 1 {
 		return nil, ssod.Errorf(ssod.EUnsupportedMediaType, "request body must be application/json")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, ssod.Errorf(ssod.ETooLarge, "request body must be at most %d bytes", MaxBodySize)
-		}
-		return nil, fmt.Errorf("read request body: %w", err)
+		return nil, bodyReadError(err)
 	}
 	return parseObject(body)
 }
 
+// bodyReadError says what a failed read of a request body means. It is
+// never the server's fault: the body is over the limit (413), the client
+// went away (nothing to answer), or its framing does not hold together
+// (400: a malformed chunk, fewer bytes than Content-Length promised, or a
+// body that did not arrive in time).
+func bodyReadError(err error) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return ssod.Errorf(ssod.ETooLarge, "request body must be at most %d bytes", MaxBodySize)
+	}
+	ne, isNet := errors.AsType[net.Error](err)
+	switch {
+	case isNet && ne.Timeout():
+		return ssod.Errorf(ssod.EInvalid, "request body did not arrive in time")
+	case isNet: // reset or closed by the peer
+		return fmt.Errorf("%w: read request body: %w", errClientGone, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return ssod.Errorf(ssod.EInvalid, "request body ended before the length its framing declared")
+	}
+	return ssod.Errorf(ssod.EInvalid, "request body framing is malformed")
+}
+
 // parseObject decodes body as one JSON object. Duplicate members are refused
-// rather than silently resolved, since two readers could resolve them apart.
+// rather than silently resolved, since two readers could resolve them apart;
+// so are names that differ only in case ({"enabled":true,"Enabled":false}),
+// which encoding/json matches to one field and most other parsers do not.
 func parseObject(body []byte) (object, error) {
 	malformed := func(why string) error {
 		return ssod.Errorf(ssod.EInvalid, "request body is not valid JSON: %s", why)
@@ -56,6 +83,7 @@ func parseObject(body []byte) (object, error) {
 		return nil, malformed("it must be a JSON object")
 	}
 	obj := object{}
+	folded := map[string]string{} // case-folded name -> the name as sent
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -69,6 +97,11 @@ func parseObject(body []byte) (object, error) {
 		if _, dup := obj[name]; dup {
 			return nil, ssod.FieldErrorf(ssod.EInvalid, name, "%s appears more than once", name)
 		}
+		f := foldCase(name)
+		if other, dup := folded[f]; dup {
+			return nil, ssod.FieldErrorf(ssod.EInvalid, name, "%s and %s differ only in case; send one of them", other, name)
+		}
+		folded[f] = name
 		obj[name] = raw
 	}
 	if _, err := dec.Token(); err != nil {
@@ -78,6 +111,26 @@ func parseObject(body []byte) (object, error) {
 		return nil, malformed("unexpected data after the object")
 	}
 	return obj, nil
+}
+
+// foldCase maps names that encoding/json would match to one field (it
+// ignores case, Unicode's simple folding included: "ſ" is "s") to one key.
+func foldCase(name string) string {
+	return strings.ToLower(strings.ToUpper(name))
+}
+
+// exactNames records a problem for each member that would be one of the
+// fields only if case were ignored ({"Enabled":false}): ssod would ignore
+// it as unknown while encoding/json would read it as the field.
+func (o object) exactNames(errs *ssod.Errors, fields ...string) {
+	names := slices.Sorted(maps.Keys(o))
+	for _, field := range fields {
+		for _, name := range names {
+			if name != field && foldCase(name) == foldCase(field) {
+				*errs = append(*errs, ssod.FieldErrorf(ssod.EInvalid, name, "member names are case-sensitive: %s is not %s", name, field))
+			}
+		}
+	}
 }
 
 // present returns the member name unless it is absent or null, which the

@@ -101,3 +101,34 @@ func TestWithValidationSkipsReportedFields(t *testing.T) {
 		t.Fatalf("no problems became %v", got)
 	}
 }
+
+func TestParseObjectRefusesNamesDifferingInCase(t *testing.T) {
+	for body, field := range map[string]string{
+		`{"enabled":true,"Enabled":false}`:                 "Enabled",
+		`{"ENABLED":true,"enabled":false}`:                 "enabled",
+		`{"name":"a","x":1,"NaMe":"b"}`:                    "NaMe",
+		"{\"signin_url\":\"a\",\"\u017fignin_url\":\"b\"}": "\u017fignin_url", // encoding/json folds ſ to s
+		`{"x":1,"X":2}`:                                    "X",
+	} {
+		_, err := parseObject([]byte(body))
+		if p := ssod.ProblemsOf(err); err == nil || p[0].Code != ssod.EInvalid || p[0].Field != field {
+			t.Errorf("%s: %v, want invalid naming %q", body, err, field)
+		}
+	}
+}
+
+func TestExactNames(t *testing.T) {
+	obj, err := parseObject([]byte(`{"Enabled":false,"name":"a","NAME_":"b","Intergration_ID":"c"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs ssod.Errors
+	obj.exactNames(&errs, "name", "enabled", "intergration_id")
+	var fields []string
+	for _, e := range errs {
+		fields = append(fields, e.Field)
+	}
+	if got := strings.Join(fields, ","); got != "Enabled,Intergration_ID" {
+		t.Fatalf("problems on %s, want Enabled and Intergration_ID", got)
+	}
+}

@@ -27,6 +27,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
+		if r.Context().Err() != nil {
+			s.clientGone(r, err) // nobody waits for the answer; the database is not at fault
+			return
+		}
 		s.metrics.dbErrors.Inc()
 		s.log.ErrorContext(ctx, "readiness: database does not answer", "request_id", infoFrom(ctx).id, "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, []problemJSON{{Message: "the database does not answer", ErrorID: string(ssod.EInternal)}})

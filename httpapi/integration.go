@@ -68,6 +68,7 @@ func decodeIntegration(w http.ResponseWriter, r *http.Request) (ssod.Integration
 	obj.str("signout_url", &u.SignoutURL, &errs)
 	obj.str("entity_id", &u.EntityID, &errs)
 	obj.boolean("completed_integration", &u.CompletedIntegration, &errs)
+	obj.exactNames(&errs, "name", "enabled", "signin_url", "signout_url", "entity_id", "completed_integration")
 	return u, errs, nil
 }
 
@@ -86,7 +87,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c cal
 	}
 	in, err := s.store.CreateIntegration(r.Context(), c.AccountID, u, s.now().Unix())
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeJSON(w, http.StatusOK, s.integrationJSON(in, si))
 	return nil
@@ -99,7 +100,7 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, c call
 	}
 	list, err := s.store.ListIntegrations(r.Context(), c.AccountID)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	out := make([]integrationJSON, len(list))
 	for i := range list {
@@ -132,7 +133,7 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request, c caller
 	}
 	in, err := s.store.GetIntegration(r.Context(), c.AccountID, id)
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeJSON(w, http.StatusOK, s.integrationJSON(in, si))
 	return nil
@@ -158,7 +159,7 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request, c cal
 	}
 	in, err := s.store.UpdateIntegration(r.Context(), c.AccountID, id, u, s.now().Unix())
 	if err != nil {
-		return err
+		return storeFailed(err)
 	}
 	writeJSON(w, http.StatusOK, s.integrationJSON(in, si))
 	return nil
@@ -170,7 +171,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request, c cal
 		return err
 	}
 	if err := s.store.DeleteIntegration(r.Context(), c.AccountID, id); err != nil {
-		return err
+		return storeFailed(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -27,7 +27,7 @@ func newMetrics() *metrics {
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ssod_http_requests_total",
-			Help: "HTTP requests by route pattern, method and status.",
+			Help: "HTTP requests by route pattern, method and status; 499: the client went away before its answer, and got none.",
 		}, []string{"route", "method", "status"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "ssod_http_request_duration_seconds",

@@ -34,6 +34,8 @@ type requestInfo struct {
 	id        string
 	accountID int64
 	keyID     string
+	// clientGone is set when the client left before its answer was sent.
+	clientGone bool
 }
 
 type infoKey struct{}
@@ -88,33 +90,46 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
+			v := recover()
+			abort := v == http.ErrAbortHandler
+			if v != nil && !abort {
 				s.log.ErrorContext(r.Context(), "panic serving request", "request_id", ri.id, "panic", fmt.Sprint(v))
 				if sw.status == 0 {
 					writeProblems(sw, ssod.ProblemsOf(errors.New("panic")))
 				}
 			}
+			status := sw.status
+			if ri.clientGone && status == 0 {
+				status, abort = statusClientClosed, true
+			}
 			took := time.Since(start)
 			route := routeOf(r)
-			s.metrics.observe(route, r.Method, sw.status, took)
+			s.metrics.observe(route, r.Method, status, took)
 			// LogAttrs with typed attributes: this line is written for every
 			// request, so it skips slog's key-value boxing.
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),
 				slog.String("route", route),
-				slog.Int("status", sw.status),
+				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 				slog.String("request_id", ri.id),
 				slog.Int64("account_id", ri.accountID),
 				slog.String("key_id", ri.keyID),
 			)
+			if abort {
+				// net/http closes the connection without a response, rather
+				// than the empty 200 it sends for a handler that wrote nothing.
+				panic(http.ErrAbortHandler)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
 }
+
+// statusClientClosed is the status recorded for a request whose client
+// went away before its answer: nginx's "client closed request". It is never
+// sent.
+const statusClientClosed = 499
 
 // routeOf is the matched pattern, never the raw path, so that no id or
 // probe string reaches a log or metric label.
@@ -137,7 +152,7 @@ func (s *Server) authorize(scope ssod.Scope, h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		ri := infoFrom(ctx)
-		key, err := s.authenticate(ctx, r.Header.Get("Authorization"))
+		key, err := s.authenticate(ctx, r.Header.Values("Authorization"))
 		if ssod.CodeOf(err) == ssod.EUnauthorized {
 			s.metrics.authFails.Inc()
 		}
@@ -158,8 +173,9 @@ func (s *Server) authorize(scope ssod.Scope, h apiHandler) http.Handler {
 		ctx = ssod.WithActor(ctx, ssod.Actor{AccountID: key.AccountID, KeyID: key.ID})
 		r = r.WithContext(ctx)
 		c := caller{Key: key, AccountID: key.AccountID}
-		if name := r.Header.Get("On-Behalf-Of"); name != "" {
-			if c.AccountID, err = s.subuser(ctx, key.AccountID, name); err != nil {
+		// One empty On-Behalf-Of reads as none, as it always has.
+		if names := r.Header.Values("On-Behalf-Of"); len(names) > 1 || len(names) == 1 && names[0] != "" {
+			if c.AccountID, err = s.subuser(ctx, key.AccountID, names); err != nil {
 				s.fail(w, r, err)
 				return
 			}
@@ -173,10 +189,18 @@ func (s *Server) authorize(scope ssod.Scope, h apiHandler) http.Handler {
 
 var errUnauthorized = ssod.Errorf(ssod.EUnauthorized, "authorization required: send a valid API key as 'Authorization: Bearer <key>'")
 
-// authenticate returns the active key the header presents. Every failure
-// reads the same, so a caller learns nothing about which keys exist.
-func (s *Server) authenticate(ctx context.Context, header string) (*ssod.APIKey, error) {
-	scheme, token, ok := strings.Cut(header, " ")
+var errTwoAuthorizations = ssod.Errorf(ssod.EUnauthorized, "send one Authorization header, not several")
+
+// authenticate returns the active key the Authorization header presents.
+// Every failure about the key reads the same, and a wrong secret costs the
+// store lookup an unknown id does (apikey.Cache), so neither the answer nor
+// its time says much about which key ids exist. Two headers are refused
+// rather than one picked: a proxy in front may have checked the other.
+func (s *Server) authenticate(ctx context.Context, headers []string) (*ssod.APIKey, error) {
+	if len(headers) > 1 {
+		return nil, errTwoAuthorizations
+	}
+	scheme, token, ok := strings.Cut(strings.Join(headers, ""), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, errUnauthorized
 	}
@@ -184,14 +208,14 @@ func (s *Server) authenticate(ctx context.Context, header string) (*ssod.APIKey,
 	if !ok {
 		return nil, errUnauthorized
 	}
-	key, err := s.keys.FindKey(ctx, id)
-	if ssod.CodeOf(err) == ssod.ENotFound {
+	key, err := s.keys.FindVerified(ctx, id, secret)
+	if code := ssod.CodeOf(err); code == ssod.ENotFound || code == ssod.EUnauthorized {
 		return nil, errUnauthorized
 	}
 	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
+		return nil, storeFailed(fmt.Errorf("authenticate: %w", err))
 	}
-	if !apikey.Verify(secret, key.SecretHash) || key.RevokedAt != 0 {
+	if key.RevokedAt != 0 {
 		return nil, errUnauthorized
 	}
 	return key, nil
@@ -204,6 +228,9 @@ func (s *Server) limit(ctx context.Context, w http.ResponseWriter, keyID string)
 		return nil
 	}
 	d, err := s.limiter.Allow(ctx, keyID)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // the client left; the limiter is not at fault
+	}
 	if err != nil {
 		// A rate limiter that cannot count (Redis down) must not take the
 		// API down with it: the request goes through, and the log says why.
@@ -223,8 +250,13 @@ func (s *Server) limit(ctx context.Context, w http.ResponseWriter, keyID string)
 	return nil
 }
 
-// subuser resolves On-Behalf-Of to an account the key's account is parent of.
-func (s *Server) subuser(ctx context.Context, parentID int64, name string) (int64, error) {
+// subuser resolves On-Behalf-Of to an account the key's account is parent
+// of. Two headers are refused, as for Authorization.
+func (s *Server) subuser(ctx context.Context, parentID int64, names []string) (int64, error) {
+	if len(names) > 1 {
+		return 0, ssod.Errorf(ssod.EForbidden, "send one On-Behalf-Of header, not several")
+	}
+	name := names[0]
 	forbidden := ssod.Errorf(ssod.EForbidden, "On-Behalf-Of must name a subuser of this API key's account")
 	if ssod.ValidateAccountName(name) != nil {
 		return 0, forbidden
@@ -234,7 +266,7 @@ func (s *Server) subuser(ctx context.Context, parentID int64, name string) (int6
 		return 0, forbidden
 	}
 	if err != nil {
-		return 0, fmt.Errorf("on-behalf-of: %w", err)
+		return 0, storeFailed(fmt.Errorf("on-behalf-of: %w", err))
 	}
 	if acct.ParentID != parentID {
 		return 0, forbidden

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -47,17 +48,52 @@ func writeProblems(w http.ResponseWriter, problems []*ssod.Error) {
 	writeJSON(w, statusOf(problems[0]), out)
 }
 
-// fail sends err to the client as the error array. An error that is not a
-// domain error is logged with the request id and shown only as "internal".
+// fail sends err to the client as the error array, or nothing when the
+// client has gone. A domain error is the client's and is sent as it is.
+// Anything else is a server fault (logged at ERROR, shown only as
+// "internal", and counted as the database's when a store call returned it)
+// unless the client left first: a store call cut short by the request's
+// cancelled context is no fault of the server's.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	problems := ssod.ProblemsOf(err)
-	if problems[0].Code == ssod.EInternal {
-		// Every error that is not a domain error comes from the database.
-		s.metrics.dbErrors.Inc()
-		s.log.ErrorContext(r.Context(), "internal error", "request_id", infoFrom(r.Context()).id, "err", err)
+	if problems[0].Code != ssod.EInternal {
+		writeProblems(w, problems)
+		return
 	}
+	if errors.Is(err, errClientGone) || r.Context().Err() != nil {
+		s.clientGone(r, err)
+		return
+	}
+	if _, ok := errors.AsType[*storeError](err); ok {
+		s.metrics.dbErrors.Inc()
+	}
+	s.log.ErrorContext(r.Context(), "internal error", "request_id", infoFrom(r.Context()).id, "err", err)
 	writeProblems(w, problems)
 }
+
+// clientGone records that the client went away before its answer: observe
+// then sends nothing (there is nobody to read it, and an empty 200 would
+// lie to a client that half-closed) and counts the request as 499.
+func (s *Server) clientGone(r *http.Request, err error) {
+	ri := infoFrom(r.Context())
+	ri.clientGone = true
+	s.log.DebugContext(r.Context(), "client went away", "request_id", ri.id, "err", err)
+}
+
+// errClientGone marks a failure caused by the client leaving: its
+// connection closed or reset while the server was still reading.
+var errClientGone = errors.New("client went away")
+
+// storeError marks an error a store call returned.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+// storeFailed marks err, returned by a store call, so that fail can tell a
+// database fault from other server faults. Domain errors pass through
+// unchanged in meaning: ProblemsOf unwraps them.
+func storeFailed(err error) error { return &storeError{err} }
 
 // statusOf maps an error code to its HTTP status, in this one place.
 func statusOf(e *ssod.Error) int {

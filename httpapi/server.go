@@ -38,7 +38,7 @@ const maxCachedKeys = 100_000
 // Server is the API's http.Handler.
 type Server struct {
 	store     ssod.Store
-	keys      apikey.Finder
+	keys      *apikey.Cache
 	limiter   ratelimit.Limiter
 	publicURL string
 	log       *slog.Logger
@@ -71,10 +71,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.keys = s.store
-	if cfg.KeyCacheTTL > 0 {
-		s.keys = apikey.NewCache(s.store, cfg.KeyCacheTTL, maxCachedKeys, s.now)
-	}
+	s.keys = apikey.NewCache(s.store, max(cfg.KeyCacheTTL, 0), maxCachedKeys, s.now)
 	s.routes()
 	s.handler = s.observe(cleanPathsOnly(s.mux))
 	return s, nil
@@ -89,15 +86,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// cleanPathsOnly answers 404 for a path with "..", "." or "//": ServeMux
-// would redirect it to its clean form, which a client may follow with its
-// POST body, but such a path names nothing.
+// cleanPathsOnly answers, with the contract's headers and error array, the
+// request targets ServeMux would answer by itself: a path with "..", "." or
+// "//" (ServeMux redirects it to its clean form, which a client may follow
+// with its POST body, but such a path names nothing) and the asterisk "*"
+// (a bare 400). "OPTIONS *" asks whether the server is there: 204, with the
+// methods the API uses. The server must pass it here
+// (http.Server.DisableGeneralOptionsHandler), not answer it itself.
 func cleanPathsOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; path.Clean(p) != p {
+		switch {
+		case r.RequestURI == "*" && r.Method == http.MethodOptions:
+			w.Header().Set("Allow", "GET, HEAD, POST, PATCH, DELETE")
+			w.WriteHeader(http.StatusNoContent)
+		case r.RequestURI == "*":
+			writeProblems(w, []*ssod.Error{ssod.Errorf(ssod.EInvalid, "the request target * is only for OPTIONS")})
+		case path.Clean(r.URL.Path) != r.URL.Path:
 			writeProblems(w, []*ssod.Error{ssod.Errorf(ssod.ENotFound, "no such path")})
-			return
+		default:
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r)
 	})
 }

@@ -105,6 +105,9 @@ func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64
 			}
 		}
 		c = u.Apply(old)
+		if c == old {
+			return nil // nothing changes: no write, no audit event
+		}
 		_, err = tx.Exec(ctx,
 			`UPDATE certificates SET integration_id = $1, public_certificate = $2, not_before = $3, not_after = $4, enabled = $5
 			 WHERE id = $6 AND account_id = $7`,

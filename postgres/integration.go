@@ -104,6 +104,9 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id strin
 			return err
 		}
 		in = u.Apply(old)
+		if in == old {
+			return nil // nothing changes: no write, no audit event, last_updated kept
+		}
 		in.LastUpdated = now
 		_, err = tx.Exec(ctx,
 			`UPDATE integrations SET name = $1, enabled = $2, signin_url = $3, signout_url = $4, entity_id = $5,

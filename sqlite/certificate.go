@@ -91,6 +91,9 @@ func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64
 			}
 		}
 		c = u.Apply(old)
+		if c == old {
+			return nil // nothing changes: no write, no audit event
+		}
 		_, err = tx.ExecContext(ctx,
 			`UPDATE certificates SET integration_id = ?, public_certificate = ?, not_before = ?, not_after = ?, enabled = ?
 			 WHERE id = ? AND account_id = ?`,

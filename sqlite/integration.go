@@ -84,6 +84,9 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id strin
 			return err
 		}
 		in = u.Apply(old)
+		if in == old {
+			return nil // nothing changes: no write, no audit event, last_updated kept
+		}
 		in.LastUpdated = now
 		_, err = tx.ExecContext(ctx,
 			`UPDATE integrations SET name = ?, enabled = ?, signin_url = ?, signout_url = ?, entity_id = ?,

@@ -94,4 +94,43 @@ var auditTests = []test{
 			}
 		}
 	}},
+	{"UnchangedPatchIsNoChange", func(e *env) {
+		// A PATCH that sends nothing, or only the current values, changes
+		// nothing: last_updated stays, and no audit event is written.
+		in := e.integration(e.alice.ID, "unchanged")
+		c := e.certificate(e.alice.ID, in.ID, 1)
+		for _, u := range []ssod.IntegrationUpdate{{}, {Name: ptr(in.Name), Enabled: ptr(in.Enabled), SigninURL: ptr(in.SigninURL),
+			SignoutURL: ptr(in.SignoutURL), EntityID: ptr(in.EntityID), CompletedIntegration: ptr(in.CompletedIntegration)}} {
+			got, err := e.s.UpdateIntegration(e.ctx, e.alice.ID, in.ID, u, now+100)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			wantEqual(e.t, "integration after an unchanged PATCH", *got, *in)
+		}
+		wantEqual(e.t, "integration stored", e.getIntegration(e.alice.ID, in.ID), *in)
+		for _, u := range []ssod.CertificateUpdate{{}, {IntegrationID: ptr(c.IntegrationID), Enabled: ptr(c.Enabled), X509: ptr(c.X509)}} {
+			got, err := e.s.UpdateCertificate(e.ctx, e.alice.ID, c.ID, u)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			wantEqual(e.t, "certificate after an unchanged PATCH", *got, *c)
+		}
+		// Still scoped to the account, and still checked.
+		_, err := e.s.UpdateIntegration(e.ctx, e.bob.ID, in.ID, ssod.IntegrationUpdate{}, now+100)
+		wantCode(e.t, err, ssod.ENotFound)
+		_, err = e.s.UpdateCertificate(e.ctx, e.bob.ID, c.ID, ssod.CertificateUpdate{})
+		wantCode(e.t, err, ssod.ENotFound)
+		evs, err := e.s.ListAuditEvents(e.ctx, e.alice.ID, 100)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(evs) != 2 || evs[0].Operation != ssod.AuditCertificateCreate || evs[1].Operation != ssod.AuditIntegrationCreate {
+			e.t.Fatalf("audit events %+v, want only the two creates", evs)
+		}
+		// A real change still is one.
+		got, err := e.s.UpdateIntegration(e.ctx, e.alice.ID, in.ID, ssod.IntegrationUpdate{Enabled: ptr(!in.Enabled)}, now+100)
+		if err != nil || got.LastUpdated != now+100 {
+			e.t.Fatalf("a change: %+v, %v; want last_updated %d", got, err, now+100)
+		}
+	}},
 }

@@ -125,6 +125,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// "OPTIONS *" goes to the API, which gives it the headers every
+		// response carries; net/http's own answer has none of them.
+		DisableGeneralOptionsHandler: true,
 	}
 	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "shared_rate_limit", *redisURL != "")
 	_ = logs.Flush() // operators and scripts wait for this line
