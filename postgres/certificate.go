@@ -85,7 +85,7 @@ func lockCertificate(ctx context.Context, tx pgx.Tx, accountID, id int64) (ssod.
 // UpdateCertificate implements ssod.CertificateStore.
 func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
 	var c ssod.Certificate
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.writeChange(ctx, []int64{id}, func(tx pgx.Tx) error {
 		// FOR UPDATE queues concurrent updates of this certificate, from any
 		// instance, so each applies u to the row the previous one left and
 		// the stored row is always exactly one update's result.
@@ -128,7 +128,7 @@ func (s *Store) DeleteCertificate(ctx context.Context, accountID int64, id int64
 	// RETURNING hands back the row this very statement deleted, so nothing
 	// needs reading first; the audit record joins it in one transaction.
 	var c ssod.Certificate
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.writeChange(ctx, []int64{id}, func(tx pgx.Tx) error {
 		var err error
 		c, err = scanCertificate(tx.QueryRow(ctx,
 			`DELETE FROM certificates WHERE id = $1 AND account_id = $2 RETURNING `+certificateColumns, id, accountID))

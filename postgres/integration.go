@@ -135,8 +135,9 @@ func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id strin
 	// read-committed transaction sees what committed before it) or wait and
 	// then fail. FOR UPDATE on the certificates keeps one from being moved
 	// out between the list and the delete, so the list is exactly what the
-	// cascade removes.
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	// cascade removes. Its certificates are many: the other instances drop
+	// every copy.
+	err := s.writeChange(ctx, nil, func(tx pgx.Tx) error {
 		old, err := getIntegration(ctx, tx, accountID, id, "FOR UPDATE")
 		if err != nil {
 			return err

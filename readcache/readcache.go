@@ -4,8 +4,9 @@
 //
 // With New, every write must pass through this process, which is how SQLite
 // is run: one `ssod serve` owns the database file. With NewCoherent, other
-// processes write too (PostgreSQL), and a Coherence carries their writes
-// here and this process's writes to them.
+// processes write too (PostgreSQL): the store itself tells them of this
+// process's changes, with the commit (postgres.Coherence), and passes theirs
+// to Invalidate.
 package readcache
 
 import (
@@ -16,16 +17,13 @@ import (
 	"github.com/ssod/ssod"
 )
 
-// Coherence keeps the caches of several processes in step with writes that
-// any of them makes.
+// Coherence says whether this process hears of every other process's
+// writes, which it passes to Invalidate. The store this cache wraps tells
+// the other processes of this one's writes before it returns.
 type Coherence interface {
 	// Valid reports whether the cache may answer reads now. While it is
 	// false, reads go to the store and nothing is cached.
 	Valid() bool
-	// Changed returns once no other process can answer with a copy of the
-	// given certificates (of every certificate when ids is nil) older than
-	// a write that has just committed.
-	Changed(ctx context.Context, ids []int64) error
 }
 
 // Store is an ssod.Store that caches GetCertificate.
@@ -111,40 +109,34 @@ func (s *Store) Invalidate(ids ...int64) {
 	s.mu.Unlock()
 }
 
-// changed drops ids here and, with a Coherence, everywhere else, after a
-// write that may have changed them: one that succeeded, or failed for a
-// reason other than the request's own (which can come after the commit).
-func (s *Store) changed(ctx context.Context, err error, ids []int64) error {
-	s.Invalidate(ids...)
-	if s.coh != nil && (err == nil || ssod.CodeOf(err) == ssod.EInternal) {
-		if cerr := s.coh.Changed(ctx, ids); err == nil {
-			err = cerr
-		}
-	}
-	return err
-}
-
-// UpdateCertificate implements ssod.CertificateStore.
+// UpdateCertificate implements ssod.CertificateStore. The copy is dropped
+// whatever the outcome: a failed write may still have committed.
 func (s *Store) UpdateCertificate(ctx context.Context, accountID, id int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
 	c, err := s.Store.UpdateCertificate(ctx, accountID, id, u)
-	return result(c, s.changed(ctx, err, []int64{id}))
+	s.Invalidate(id)
+	return result(c, err)
 }
 
 // DeleteCertificate implements ssod.CertificateStore.
 func (s *Store) DeleteCertificate(ctx context.Context, accountID, id int64) (*ssod.Certificate, error) {
 	c, err := s.Store.DeleteCertificate(ctx, accountID, id)
-	return result(c, s.changed(ctx, err, []int64{id}))
+	s.Invalidate(id)
+	return result(c, err)
 }
 
 // DeleteIntegration implements ssod.IntegrationStore; its certificates go
 // with it, so the whole cache is dropped (integration deletes are rare).
 func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id string) error {
-	return s.changed(ctx, s.Store.DeleteIntegration(ctx, accountID, id), nil)
+	err := s.Store.DeleteIntegration(ctx, accountID, id)
+	s.Invalidate()
+	return err
 }
 
 // Import implements ssod.Importer.
 func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
-	return s.changed(ctx, s.Store.Import(ctx, snap), nil)
+	err := s.Store.Import(ctx, snap)
+	s.Invalidate()
+	return err
 }
 
 func result(c *ssod.Certificate, err error) (*ssod.Certificate, error) {

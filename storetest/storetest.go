@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Integrations", integrationTests},
 		{"Certificates", certificateTests},
 		{"Concurrency", concurrencyTests},
+		{"Cancel", cancelTests},
 		{"Audit", auditTests},
 		{"Snapshot", snapshotTests},
 	}
