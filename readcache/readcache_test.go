@@ -2,6 +2,7 @@ package readcache
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -102,7 +103,7 @@ func TestBounded(t *testing.T) {
 	ctx, account, in, c := setup(t, s)
 	ids := []int64{c.ID}
 	for i := range 4 {
-		n, err := s.CreateCertificate(ctx, account, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &ssod.X509{PEM: "p", NotBefore: int64(i), NotAfter: 9}})
+		n, err := s.CreateCertificate(ctx, account, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &ssod.X509{PEM: fmt.Sprint("bounded-", i), NotBefore: int64(i), NotAfter: 9}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Certificates", certificateTests},
 		{"Concurrency", concurrencyTests},
 		{"Cancel", cancelTests},
+		{"Limits", limitTests},
 		{"Audit", auditTests},
 		{"Snapshot", snapshotTests},
 	}

@@ -101,7 +101,12 @@ func TestClusterConcurrentPatchesNeverMix(t *testing.T) {
 func TestClusterDeleteIntegrationLeavesNoOrphans(t *testing.T) {
 	a, b, key := twoInstances(t, "--rate-limit", "off")
 	ca, cb := a.client(key), b.client(key)
-	pem := testcert.New(t, testcert.Options{}).PEM
+	// A certificate of its own for every POST: a duplicate would be refused
+	// (400) just as one for a deleted integration is.
+	pems := make([]string, 30)
+	for i := range pems {
+		pems[i] = testcert.New(t, testcert.Options{}).PEM
+	}
 	for round := range 5 {
 		in := ca.createIntegration(fmt.Sprint("doomed ", round))
 		var (
@@ -109,10 +114,10 @@ func TestClusterDeleteIntegrationLeavesNoOrphans(t *testing.T) {
 			acked []int64
 			wg    sync.WaitGroup
 		)
-		for range 3 {
+		for g := range 3 {
 			wg.Go(func() {
-				for range 10 {
-					r := cb.do("POST", "/v3/sso/certificates", map[string]any{"public_certificate": pem, "integration_id": in.ID})
+				for i := range 10 {
+					r := cb.do("POST", "/v3/sso/certificates", map[string]any{"public_certificate": pems[g*10+i], "integration_id": in.ID})
 					switch r.Status {
 					case http.StatusOK:
 						mu.Lock()
