@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,25 +76,75 @@ func TestReadsAfterWritesSeeTheWrite(t *testing.T) {
 	}
 }
 
-// A reader racing a writer must not leave the value it read before the
-// write in the cache after it: every read that starts after a write
-// returned sees that write.
+// pausingStore lets a test stop one read after it has fetched its value
+// from the store and before the cache sees it: the moment a write can
+// slip in between.
+type pausingStore struct {
+	ssod.Store
+	armed   atomic.Bool
+	fetched chan struct{} // a send when the armed read has its value
+	resume  chan struct{} // the armed read returns once this is closed
+}
+
+func (p *pausingStore) GetCertificate(ctx context.Context, accountID, id int64) (*ssod.Certificate, error) {
+	c, err := p.Store.GetCertificate(ctx, accountID, id)
+	if p.armed.CompareAndSwap(true, false) {
+		p.fetched <- struct{}{}
+		<-p.resume
+	}
+	return c, err
+}
+
+// A read that fetched its value before a write and returns after it must
+// not leave that value in the cache: every read that starts after a write
+// has returned sees the write. Each case pauses a missing read right after
+// its fetch, lets the write through the cache, then lets the read finish.
 func TestNoStaleFillUnderConcurrentWrites(t *testing.T) {
-	s := open(t, 1000)
-	ctx, account, _, c := setup(t, s)
-	for round := range 50 {
-		want := round%2 == 0
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Go(func() { s.GetCertificate(ctx, account, c.ID) })
-		}
-		if _, err := s.UpdateCertificate(ctx, account, c.ID, ssod.CertificateUpdate{Enabled: &want}); err != nil {
-			t.Fatal(err)
-		}
-		wg.Wait()
-		if got, _ := s.GetCertificate(ctx, account, c.ID); got.Enabled != want {
-			t.Fatalf("round %d: read after the write returned enabled=%v", round, got.Enabled)
-		}
+	cases := []struct {
+		name  string
+		write func(s *Store, ctx context.Context, account int64, in *ssod.Integration, c *ssod.Certificate) error
+		check func(got *ssod.Certificate, err error) bool // the read after the write
+	}{
+		{"update", func(s *Store, ctx context.Context, account int64, _ *ssod.Integration, c *ssod.Certificate) error {
+			_, err := s.UpdateCertificate(ctx, account, c.ID, ssod.CertificateUpdate{Enabled: ptr(false)})
+			return err
+		}, func(got *ssod.Certificate, err error) bool { return err == nil && !got.Enabled }},
+		{"delete", func(s *Store, ctx context.Context, account int64, _ *ssod.Integration, c *ssod.Certificate) error {
+			_, err := s.DeleteCertificate(ctx, account, c.ID)
+			return err
+		}, func(_ *ssod.Certificate, err error) bool { return ssod.CodeOf(err) == ssod.ENotFound }},
+		{"delete integration", func(s *Store, ctx context.Context, account int64, in *ssod.Integration, _ *ssod.Certificate) error {
+			return s.DeleteIntegration(ctx, account, in.ID)
+		}, func(_ *ssod.Certificate, err error) bool { return ssod.CodeOf(err) == ssod.ENotFound }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			base := open(t, 1000)
+			p := &pausingStore{Store: base.Store, fetched: make(chan struct{}), resume: make(chan struct{})}
+			s := New(p, 1000)
+			ctx, account, in, c := setup(t, s)
+
+			p.armed.Store(true)
+			read := make(chan error, 1)
+			go func() {
+				got, err := s.GetCertificate(ctx, account, c.ID)
+				if err == nil && !got.Enabled {
+					err = fmt.Errorf("the read that began before the write returned its result")
+				}
+				read <- err
+			}()
+			<-p.fetched // the old value is in hand
+			if err := tc.write(s, ctx, account, in, c); err != nil {
+				t.Fatal(err)
+			}
+			close(p.resume)
+			if err := <-read; err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.GetCertificate(ctx, account, c.ID); !tc.check(got, err) {
+				t.Fatalf("a read after the write returned %+v, %v: the value read before it was cached", got, err)
+			}
+		})
 	}
 }
 
