@@ -120,7 +120,7 @@ func TestNoStaleFillUnderConcurrentWrites(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			base := open(t, 1000)
-			p := &pausingStore{Store: base.Store, fetched: make(chan struct{}), resume: make(chan struct{})}
+			p := &pausingStore{Store: base.store, fetched: make(chan struct{}), resume: make(chan struct{})}
 			s := New(p, 1000)
 			ctx, account, in, c := setup(t, s)
 
@@ -177,7 +177,7 @@ func (f *fakeCoherence) Valid() bool { return f.valid }
 func TestCoherentCacheFollowsItsCoherence(t *testing.T) {
 	base := open(t, 1000)
 	coh := &fakeCoherence{valid: true}
-	s := NewCoherent(base.Store, 1000, time.Hour, coh)
+	s := NewCoherent(base.store, 1000, time.Hour, coh)
 	ctx, account, _, c := setup(t, s)
 
 	coh.valid = false
@@ -195,14 +195,14 @@ func TestCoherentCacheFollowsItsCoherence(t *testing.T) {
 
 func TestCoherentCacheCopiesExpire(t *testing.T) {
 	base := open(t, 1000)
-	s := NewCoherent(base.Store, 1000, time.Nanosecond, &fakeCoherence{valid: true})
+	s := NewCoherent(base.store, 1000, time.Nanosecond, &fakeCoherence{valid: true})
 	ctx, account, _, c := setup(t, s)
 	if _, err := s.GetCertificate(ctx, account, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	// Changed behind the cache's back, as a lost notice would leave it.
 	off := false
-	if _, err := base.Store.UpdateCertificate(ctx, account, c.ID, ssod.CertificateUpdate{Enabled: &off}); err != nil {
+	if _, err := base.store.UpdateCertificate(ctx, account, c.ID, ssod.CertificateUpdate{Enabled: &off}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Millisecond)
