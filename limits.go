@@ -7,10 +7,10 @@ package ssod
 // handful of IdPs. The README states them.
 const (
 	// MaxCertificatesPerIntegration bounds an integration's certificate
-	// list: at most 100 of at most 16 KiB PEM each, about 1.7 MB.
+	// list: at most 100 of at most 16 KiB PEM each, about 1.7 MB of JSON.
 	MaxCertificatesPerIntegration = 100
 	// MaxIntegrationsPerAccount bounds an account's integration list: at
-	// most 1,000 of at most about 5.4 KB each.
+	// most 1,000 of at most about 6 KB each, about 6 MB of JSON.
 	MaxIntegrationsPerAccount = 1000
 )
 

@@ -31,7 +31,7 @@ func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 // writeJSONArray sends a 200 with the JSON array of n elements that
 // appendElem encodes, streamed through one small buffer: a list then costs
 // the memory of its rows and not also of a body built whole, which for a
-// full integration is 1.6 MB per request (README, "Limits"). Each element
+// full integration is about 1.7 MB per request (README, "Limits"). Each element
 // is encoded twice, first to count the Content-Length.
 func writeJSONArray(w http.ResponseWriter, n int, appendElem func(b []byte, i int) []byte) {
 	const flushAt = 32 << 10
