@@ -189,9 +189,10 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx pgx.Tx) error) (committi
 	if err != nil {
 		return false, err
 	}
+	err = fn(tx)
 	finish, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
-	if err := fn(tx); err != nil {
+	if err != nil {
 		_ = tx.Rollback(finish) // a failed rollback closes the connection, which rolls back too
 		return false, err
 	}
