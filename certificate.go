@@ -65,12 +65,17 @@ func ErrIntegrationNotYours() *Error {
 type CertificateStore interface {
 	// CreateCertificate stores a certificate for an integration of the
 	// account. u must have passed ValidateCreate; Enabled defaults to true.
-	// Returns ErrIntegrationNotYours when the integration is not the account's.
+	// Returns ErrIntegrationNotYours when the integration is not the
+	// account's, ErrIntegrationFull when it holds
+	// MaxCertificatesPerIntegration, ErrDuplicateCertificate when it holds
+	// the same PEM; each checked atomically with the insert.
 	CreateCertificate(ctx context.Context, accountID int64, u CertificateUpdate) (*Certificate, error)
 	// GetCertificate returns ENotFound when the account has no such certificate.
 	GetCertificate(ctx context.Context, accountID int64, id int64) (*Certificate, error)
 	// UpdateCertificate applies u atomically. ENotFound as Get;
-	// ErrIntegrationNotYours for a new integration that is not the account's.
+	// ErrIntegrationNotYours for a new integration that is not the account's,
+	// ErrIntegrationFull for one that is full, ErrDuplicateCertificate when
+	// the integration it ends in holds the same PEM in another certificate.
 	// An update that changes no field writes nothing and records no audit event.
 	UpdateCertificate(ctx context.Context, accountID int64, id int64, u CertificateUpdate) (*Certificate, error)
 	// DeleteCertificate deletes and returns the certificate. ENotFound as Get.

@@ -175,6 +175,8 @@ func hasControl(s string) bool {
 type IntegrationStore interface {
 	// CreateIntegration stores a new integration built from u, which must
 	// have passed ValidateCreate, with a fresh ID and LastUpdated = now.
+	// ErrTooManyIntegrations when the account holds MaxIntegrationsPerAccount,
+	// checked atomically with the insert.
 	CreateIntegration(ctx context.Context, accountID int64, u IntegrationUpdate, now int64) (*Integration, error)
 	// ListIntegrations returns the account's integrations, oldest first.
 	ListIntegrations(ctx context.Context, accountID int64) ([]Integration, error)

@@ -194,13 +194,6 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request, c call
 	if err != nil {
 		return storeFailed(err)
 	}
-	b := append(make([]byte, 0, 1500*len(list)+2), '[')
-	for i := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendCertificate(b, &list[i])
-	}
-	writeRawJSON(w, http.StatusOK, append(b, ']'))
+	writeJSONArray(w, len(list), func(b []byte, i int) []byte { return appendCertificate(b, &list[i]) })
 	return nil
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -102,11 +103,13 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, c call
 	if err != nil {
 		return storeFailed(err)
 	}
-	out := make([]integrationJSON, len(list))
-	for i := range list {
-		out[i] = s.integrationJSON(&list[i], si)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSONArray(w, len(list), func(b []byte, i int) []byte {
+		one, err := json.Marshal(s.integrationJSON(&list[i], si))
+		if err != nil {
+			panic("httpapi: encode response: " + err.Error()) // our own type: a bug
+		}
+		return append(b, one...)
+	})
 	return nil
 }
 

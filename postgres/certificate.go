@@ -27,19 +27,22 @@ func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.C
 	if unstorable(c.IntegrationID) {
 		return nil, ssod.ErrIntegrationNotYours()
 	}
-	// Selecting the integration in the insert itself makes the ownership
-	// check and the write one statement: no row when it is not the
-	// account's. An integration deleted between the SELECT's snapshot and
-	// the insert is caught by the foreign key, whose check waits for the
-	// delete to commit and then fails.
 	err := s.write(ctx, func(tx pgx.Tx) error {
+		// Locking the integration queues the creates and moves into it, from
+		// any instance, so that its room check cannot be overtaken, and
+		// keeps it from being deleted until this transaction ends.
+		if _, err := lockIntegration(ctx, tx, accountID, c.IntegrationID); err != nil {
+			return err
+		}
+		if err := checkRoom(ctx, tx, accountID, c.IntegrationID, c.PEM, 0, true); err != nil {
+			return err
+		}
 		err := tx.QueryRow(ctx,
 			`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
-			 SELECT account_id, id, $1, $2, $3, $4 FROM integrations WHERE id = $5 AND account_id = $6
-			 RETURNING id`,
-			c.PEM, c.NotBefore, c.NotAfter, c.Enabled, c.IntegrationID, accountID).Scan(&c.ID)
-		if errors.Is(err, pgx.ErrNoRows) || isForeignKey(err) {
-			return ssod.ErrIntegrationNotYours()
+			 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			accountID, c.IntegrationID, c.PEM, c.NotBefore, c.NotAfter, c.Enabled).Scan(&c.ID)
+		if isForeignKey(err) {
+			return ssod.ErrIntegrationNotYours() // not expected under the lock; kept as the mapping of last resort
 		}
 		if err != nil {
 			return err
@@ -82,38 +85,118 @@ func lockCertificate(ctx context.Context, tx pgx.Tx, accountID, id int64) (ssod.
 	return c, err
 }
 
+// lockIntegration locks one of the account's integrations in tx until tx
+// ends, for a write that puts a certificate into it: such writes queue, so
+// each one's room check sees the others' certificates. FOR NO KEY UPDATE
+// leaves foreign key checks (FOR KEY SHARE) free, and waits for a delete
+// (FOR UPDATE), after which the integration is gone.
+func lockIntegration(ctx context.Context, tx pgx.Tx, accountID int64, id string) (ssod.Integration, error) {
+	in, err := getIntegration(ctx, tx, accountID, id, "FOR NO KEY UPDATE")
+	if ssod.CodeOf(err) == ssod.ENotFound {
+		return in, ssod.ErrIntegrationNotYours()
+	}
+	return in, err
+}
+
+// checkRoom refuses to put a certificate with pem into one of the account's
+// integrations that already holds it in another certificate than self, or,
+// when the certificate is new to it (adding), that is full. The caller has
+// locked the integration. Certificates carry their account, so another
+// account's integration shows nothing.
+func checkRoom(ctx context.Context, tx pgx.Tx, accountID int64, integrationID, pem string, self int64, adding bool) error {
+	var n int
+	var dup *int64
+	err := tx.QueryRow(ctx,
+		`SELECT count(*), min(id) FILTER (WHERE public_certificate = $1 AND id <> $2)
+		 FROM certificates WHERE integration_id = $3 AND account_id = $4`,
+		pem, self, integrationID, accountID).Scan(&n, &dup)
+	switch {
+	case err != nil:
+		return err
+	case dup != nil:
+		return ssod.ErrDuplicateCertificate(*dup)
+	case adding && n >= ssod.MaxCertificatesPerIntegration:
+		return ssod.ErrIntegrationFull()
+	}
+	return nil
+}
+
+// lockForUpdate locks, for an update u of certificate id, the integration
+// the certificate will be in, when u changes the certificate or its
+// integration, and then the certificate, whose row it returns. Creates and
+// integration deletes also lock an integration before its certificates, so
+// the locks never wait in a circle. FOR UPDATE on the certificate queues
+// concurrent updates of it, from any instance, so each applies its change
+// to the row the previous one left and the stored row is always exactly one
+// update's result.
+func lockForUpdate(ctx context.Context, tx pgx.Tx, accountID, id int64, u ssod.CertificateUpdate) (ssod.Certificate, error) {
+	switch {
+	case u.IntegrationID != nil:
+		if _, err := lockIntegration(ctx, tx, accountID, *u.IntegrationID); err != nil {
+			return ssod.Certificate{}, err
+		}
+		return lockCertificate(ctx, tx, accountID, id)
+	case u.X509 == nil:
+		return lockCertificate(ctx, tx, accountID, id) // its integration's room is not at stake
+	}
+	// A new PEM in the certificate's own integration, which a concurrent
+	// move can change between reading it and locking the certificate: then
+	// both locks are undone (with their savepoint) and taken again.
+	for {
+		var current string
+		err := tx.QueryRow(ctx, `SELECT integration_id FROM certificates WHERE id = $1 AND account_id = $2`, id, accountID).Scan(&current)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ssod.Certificate{}, ssod.ErrCertificateNotFound(id)
+		}
+		if err != nil {
+			return ssod.Certificate{}, err
+		}
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return ssod.Certificate{}, err
+		}
+		if _, err := lockIntegration(ctx, sp, accountID, current); err != nil {
+			if ssod.CodeOf(err) == ssod.EInvalid { // deleted, with the certificate
+				return ssod.Certificate{}, ssod.ErrCertificateNotFound(id)
+			}
+			return ssod.Certificate{}, err
+		}
+		old, err := lockCertificate(ctx, sp, accountID, id)
+		if err != nil {
+			return old, err
+		}
+		if old.IntegrationID == current {
+			return old, sp.Commit(ctx) // releasing the savepoint keeps its locks
+		}
+		if err := sp.Rollback(ctx); err != nil {
+			return old, err
+		}
+	}
+}
+
 // UpdateCertificate implements ssod.CertificateStore.
 func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
 	var c ssod.Certificate
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		// FOR UPDATE queues concurrent updates of this certificate, from any
-		// instance, so each applies u to the row the previous one left and
-		// the stored row is always exactly one update's result.
-		old, err := lockCertificate(ctx, tx, accountID, id)
+	err := s.writeChange(ctx, []int64{id}, func(tx pgx.Tx) error {
+		old, err := lockForUpdate(ctx, tx, accountID, id, u)
 		if err != nil {
 			return err
-		}
-		if u.IntegrationID != nil {
-			// FOR KEY SHARE keeps the integration from being deleted until
-			// this transaction ends; a delete then waits and cascades to the
-			// moved certificate.
-			if _, err := getIntegration(ctx, tx, accountID, *u.IntegrationID, "FOR KEY SHARE"); err != nil {
-				if ssod.CodeOf(err) == ssod.ENotFound {
-					return ssod.ErrIntegrationNotYours()
-				}
-				return err
-			}
 		}
 		c = u.Apply(old)
 		if c == old {
 			return nil // nothing changes: no write, no audit event
+		}
+		if u.IntegrationID != nil || u.X509 != nil {
+			if err := checkRoom(ctx, tx, accountID, c.IntegrationID, c.PEM, id, c.IntegrationID != old.IntegrationID); err != nil {
+				return err
+			}
 		}
 		_, err = tx.Exec(ctx,
 			`UPDATE certificates SET integration_id = $1, public_certificate = $2, not_before = $3, not_after = $4, enabled = $5
 			 WHERE id = $6 AND account_id = $7`,
 			c.IntegrationID, c.PEM, c.NotBefore, c.NotAfter, c.Enabled, id, accountID)
 		if isForeignKey(err) {
-			return ssod.ErrIntegrationNotYours() // not expected under FOR KEY SHARE; kept as the mapping of last resort
+			return ssod.ErrIntegrationNotYours() // not expected under the lock; kept as the mapping of last resort
 		}
 		if err != nil {
 			return err
@@ -131,7 +214,7 @@ func (s *Store) DeleteCertificate(ctx context.Context, accountID int64, id int64
 	// RETURNING hands back the row this very statement deleted, so nothing
 	// needs reading first; the audit record joins it in one transaction.
 	var c ssod.Certificate
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.writeChange(ctx, []int64{id}, func(tx pgx.Tx) error {
 		var err error
 		c, err = scanCertificate(tx.QueryRow(ctx,
 			`DELETE FROM certificates WHERE id = $1 AND account_id = $2 RETURNING `+certificateColumns, id, accountID))

@@ -190,3 +190,28 @@ func TestCoalescerAsksForAKeyOnce(t *testing.T) {
 		t.Fatalf("three requests for key 2 asked %v", f.batches[1])
 	}
 }
+
+// A query shared by several requests runs under none of their contexts: the
+// first requester giving up fails no one else in its batch.
+func TestCoalescerOneCallerGivingUpFailsNoOther(t *testing.T) {
+	f, c := newFake(1)
+	blocker := getAll(t.Context(), c, 0)
+	<-f.started
+	ctx, cancel := context.WithCancel(t.Context())
+	first := getAll(ctx, c, 1)
+	waitQueued(t, c, 1)
+	others := getAll(t.Context(), c, 2, 1)
+	waitQueued(t, c, 3)
+	cancel()
+	if r := first()[0]; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("the cancelled read returned %+v", r)
+	}
+	close(f.release)
+	blocker()
+	<-f.started
+	for i, r := range others() {
+		if want := (result{string(rune('a' + []int{2, 1}[i])), true, nil}); r != want {
+			t.Fatalf("read %d of the batch whose first requester gave up: %+v, want %+v", i, r, want)
+		}
+	}
+}

@@ -23,12 +23,14 @@ import (
 // LeaseRenew over a connection of its own which also LISTENs for changes.
 // Its cache answers only while its lease is live by its own clock, which
 // ends a margin before the database's, and is emptied whenever the lease
-// lapses and is taken again. A write that changes certificates, once
-// committed, lists the instances whose lease is live, NOTIFYs them, and
-// waits until each has dropped its copies and said so, or until its lease
-// has run out (an instance that cannot hear cannot renew either). Only then
-// does the write answer. An instance that starts later reads the store
-// after that commit. The cost is one query and one NOTIFY per change of a
+// lapses and is taken again. A write that changes certificates NOTIFYs the
+// other instances inside its own transaction, so the notice goes out if
+// and only if the change commits, whatever happens to the client. Once
+// committed, the write lists the instances whose lease is live and waits
+// until each has dropped its copies and said so, or until its lease has run
+// out (an instance that cannot hear cannot renew either). Only then does
+// the write answer. An instance that starts later reads the store after
+// that commit. The cost is one NOTIFY and one query per change of a
 // certificate, and a round trip to each other instance; creates cost
 // nothing (no instance holds a copy of a new certificate).
 //
@@ -61,7 +63,8 @@ type CoherenceOptions struct {
 }
 
 type ackWait struct {
-	pending map[string]bool // member ids yet to answer
+	early   map[string]bool // member ids that answered before pending was known
+	pending map[string]bool // member ids yet to answer; nil until listed
 	done    chan struct{}   // closed when pending is empty
 }
 
@@ -71,7 +74,9 @@ const (
 	ackPrefix      = "ssod_cache_ack_"
 )
 
-// NewCoherence prepares a Coherence for s; Start runs it.
+// NewCoherence prepares a Coherence for s, whose changes of certificates
+// from then on notify the other instances; Start runs it. Call it before s
+// is used.
 func NewCoherence(s *Store, opts CoherenceOptions, log *slog.Logger) *Coherence {
 	if opts.Lease == 0 {
 		opts.Lease = 3 * time.Second
@@ -85,8 +90,10 @@ func NewCoherence(s *Store, opts CoherenceOptions, log *slog.Logger) *Coherence 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Coherence{store: s, id: randomHex(), opts: opts, log: log,
+	c := &Coherence{store: s, id: randomHex(), opts: opts, log: log,
 		epoch: time.Now(), waiters: map[string]*ackWait{}}
+	s.coherence = c
+	return c
 }
 
 // Start takes the lease and listens for other instances' changes, passing
@@ -225,7 +232,16 @@ func (c *Coherence) acked(token, member string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w := c.waiters[token]
-	if w == nil || !w.pending[member] {
+	if w == nil {
+		return
+	}
+	if w.pending == nil {
+		// The answer came before the writer listed whom to wait for: the
+		// notice goes out with the commit, the list is read after it.
+		w.early[member] = true
+		return
+	}
+	if !w.pending[member] {
 		return
 	}
 	delete(w.pending, member)
@@ -234,67 +250,110 @@ func (c *Coherence) acked(token, member string) {
 	}
 }
 
-// Changed implements readcache.Coherence.
-func (c *Coherence) Changed(ctx context.Context, ids []int64) error {
-	token := randomHex()
-	payload := c.id + " " + token
+// notice is one change of certificates on its way to the other instances.
+type notice struct {
+	c       *Coherence
+	token   string
+	payload string
+	w       *ackWait
+}
+
+// newNotice prepares the notice of a change of the certificates ids (of
+// every certificate when ids is nil) and starts collecting answers to it.
+// The caller sends it inside the change's transaction, waits for it after
+// the commit, and always releases it.
+func (c *Coherence) newNotice(ids []int64) *notice {
+	n := &notice{c: c, token: randomHex(), w: &ackWait{early: map[string]bool{}, done: make(chan struct{})}}
+	n.payload = c.id + " " + n.token
 	if ids == nil || len(ids) > 100 { // NOTIFY payloads stay under 8000 bytes
-		payload += " *"
+		n.payload += " *"
 	} else {
 		for _, id := range ids {
-			payload += " " + strconv.FormatInt(id, 10)
+			n.payload += " " + strconv.FormatInt(id, 10)
 		}
-	}
-	// The lease of each other instance that may hold a copy, and how long
-	// it has left by the database's clock.
-	rows, err := c.store.pool.Query(ctx,
-		`SELECT id, (extract(epoch FROM expires_at - now()) * 1000)::bigint FROM cache_members
-		 WHERE expires_at > now() AND id <> $1`, c.id)
-	if err != nil {
-		return fmt.Errorf("postgres: cache coherence: %w", err)
-	}
-	w := &ackWait{pending: map[string]bool{}, done: make(chan struct{})}
-	var longest time.Duration
-	for rows.Next() {
-		var member string
-		var left int64
-		if err := rows.Scan(&member, &left); err != nil {
-			rows.Close()
-			return fmt.Errorf("postgres: cache coherence: %w", err)
-		}
-		w.pending[member] = true
-		longest = max(longest, time.Duration(left)*time.Millisecond)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("postgres: cache coherence: %w", err)
-	}
-	if len(w.pending) == 0 {
-		return nil
 	}
 	c.mu.Lock()
-	c.waiters[token] = w
+	c.waiters[n.token] = n.w
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.waiters, token)
-		c.mu.Unlock()
-	}()
-	if _, err := c.store.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel, payload); err != nil {
+	return n
+}
+
+// send queues the notice in tx. PostgreSQL delivers a NOTIFY when, and only
+// when, its transaction commits, so no committed change can go untold,
+// whatever becomes of the client or of this process afterwards.
+func (n *notice) send(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel, n.payload); err != nil {
 		return fmt.Errorf("postgres: cache coherence: notify: %w", err)
+	}
+	return nil
+}
+
+// wait returns once every other instance whose lease is live after the
+// commit has dropped its copies and said so, or its lease has run out (an
+// instance that cannot hear cannot renew either). It runs after a commit, so
+// it runs under no client's context, and it cannot fail: should the leases
+// be unreadable, it waits as long as any lease can last.
+func (n *notice) wait(ctx context.Context) {
+	c := n.c
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.Lease+c.opts.Margin+finishTimeout)
+	defer cancel()
+	longest, err := n.listPending(ctx)
+	if err != nil {
+		c.log.Warn("cache coherence: leases unreadable after a change; waiting out the longest lease", "err", err)
+		longest = c.opts.Lease
 	}
 	// Every answer, or every silent lease's end: an instance stops using its
 	// cache a margin before the database ends its lease.
 	timer := time.NewTimer(longest + c.opts.Margin)
 	defer timer.Stop()
 	select {
-	case <-w.done:
-		return nil
+	case <-n.w.done:
 	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("postgres: cache coherence: waiting for other instances: %w", ctx.Err())
 	}
+}
+
+// listPending reads the leases of the other instances that may hold a copy,
+// marks those that have not answered yet as awaited, and returns how long
+// the longest has left by the database's clock.
+func (n *notice) listPending(ctx context.Context) (longest time.Duration, err error) {
+	rows, err := n.c.store.pool.Query(ctx,
+		`SELECT id, (extract(epoch FROM expires_at - now()) * 1000)::bigint FROM cache_members
+		 WHERE expires_at > now() AND id <> $1`, n.c.id)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: cache coherence: %w", err)
+	}
+	pending := map[string]bool{}
+	for rows.Next() {
+		var member string
+		var left int64
+		if err := rows.Scan(&member, &left); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("postgres: cache coherence: %w", err)
+		}
+		pending[member] = true
+		longest = max(longest, time.Duration(left)*time.Millisecond)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("postgres: cache coherence: %w", err)
+	}
+	n.c.mu.Lock()
+	defer n.c.mu.Unlock()
+	for member := range n.w.early {
+		delete(pending, member)
+	}
+	n.w.pending = pending
+	if len(pending) == 0 {
+		close(n.w.done)
+	}
+	return longest, nil
+}
+
+// release stops collecting answers to the notice.
+func (n *notice) release() {
+	n.c.mu.Lock()
+	delete(n.c.waiters, n.token)
+	n.c.mu.Unlock()
 }
 
 // randomHex names an instance or one change: 64 random bits, in hex.

@@ -196,7 +196,7 @@ func TestCoherentCachesUnderConcurrentWriters(t *testing.T) {
 	const writers = 4
 	certs := make([]*ssod.Certificate, writers)
 	for i := range certs {
-		c, err := instances[i%2].cache.CreateCertificate(ctx, account, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &ssod.X509{PEM: "p"}})
+		c, err := instances[i%2].cache.CreateCertificate(ctx, account, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &ssod.X509{PEM: fmt.Sprint("writer ", i)}})
 		if err != nil {
 			t.Fatal(err)
 		}

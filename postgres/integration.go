@@ -26,7 +26,22 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 	}
 	in := u.Apply(ssod.Integration{ID: ssod.NewIntegrationID(), AccountID: accountID, LastUpdated: now})
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx,
+		// Locking the account queues its creates, from any instance, so that
+		// the count cannot be overtaken; FOR NO KEY UPDATE leaves foreign key
+		// checks free. The count is a statement of its own, whose snapshot
+		// is taken once the lock is held.
+		_, err := tx.Exec(ctx, `SELECT FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, accountID)
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM integrations WHERE account_id = $1`, accountID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= ssod.MaxIntegrationsPerAccount {
+			return ssod.ErrTooManyIntegrations()
+		}
+		_, err = tx.Exec(ctx,
 			`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
 			in.EntityID, in.CompletedIntegration, in.LastUpdated)
@@ -138,8 +153,9 @@ func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id strin
 	// read-committed transaction sees what committed before it) or wait and
 	// then fail. FOR UPDATE on the certificates keeps one from being moved
 	// out between the list and the delete, so the list is exactly what the
-	// cascade removes.
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	// cascade removes. Its certificates are many: the other instances drop
+	// every copy.
+	err := s.writeChange(ctx, nil, func(tx pgx.Tx) error {
 		old, err := getIntegration(ctx, tx, accountID, id, "FOR UPDATE")
 		if err != nil {
 			return err

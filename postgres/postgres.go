@@ -41,6 +41,9 @@ type Store struct {
 	certReads        *coalescer[int64, ssod.Certificate]
 	integrationReads *coalescer[string, ssod.Integration]
 	certLists        *coalescer[string, []ssod.Certificate] // by integration id
+	// coherence, when set (by NewCoherence), tells the other instances of
+	// every change of certificates; see writeChange.
+	coherence *Coherence
 }
 
 var _ ssod.Store = (*Store)(nil)
@@ -162,11 +165,62 @@ func list[T any](ctx context.Context, q querier, scan func(scanner) (T, error), 
 	return out, rows.Err()
 }
 
+// finishTimeout bounds a commit or rollback, which runs under no client's
+// context.
+const finishTimeout = 10 * time.Second
+
 // write runs fn in one read-committed transaction and commits it, or rolls
 // it back when fn fails. fn's error is returned as is, so domain errors keep
 // their code; the caller wraps the others.
 func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, fn)
+	_, err := s.writeTx(ctx, fn)
+	return err
+}
+
+// writeTx is write, also saying whether the commit was sent: after that, an
+// error leaves the outcome unknown.
+//
+// fn runs under ctx, so a client that goes away stops a write that has not
+// committed. The commit does not: a client that resets its connection while
+// the commit is under way would otherwise make pgx drop the connection and
+// report failure for a write the database may well have committed.
+func (s *Store) writeTx(ctx context.Context, fn func(tx pgx.Tx) error) (committing bool, err error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	err = fn(tx)
+	finish, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	if err != nil {
+		_ = tx.Rollback(finish) // a failed rollback closes the connection, which rolls back too
+		return false, err
+	}
+	return true, tx.Commit(finish)
+}
+
+// writeChange is write for a change of the certificates ids (of any
+// number of them when nil), which other instances may hold in their
+// caches. With a Coherence, the notice of the change commits with it, and
+// writeChange returns once the other instances have dropped their copies:
+// also when the client has gone, and also when the commit's outcome is
+// unknown, since the notice went out if the change did.
+func (s *Store) writeChange(ctx context.Context, ids []int64, fn func(tx pgx.Tx) error) error {
+	if s.coherence == nil {
+		return s.write(ctx, fn)
+	}
+	n := s.coherence.newNotice(ids)
+	defer n.release()
+	committing, err := s.writeTx(ctx, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return n.send(ctx, tx)
+	})
+	if committing {
+		n.wait(ctx)
+	}
+	return err
 }
 
 // read runs fn in one read-only repeatable-read transaction, so several

@@ -390,9 +390,16 @@ func TestBatchedReadsSeeEveryAcknowledgedWrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(listed) != round+2 || listed[len(listed)-1] != *added {
+		if len(listed) != round%50+2 || listed[len(listed)-1] != *added {
 			t.Fatalf("round %d: instance 2 lists %d certificates ending %+v, after instance 1 added %+v as number %d",
-				round, len(listed), listed[len(listed)-1], *added, round+2)
+				round, len(listed), listed[len(listed)-1], *added, round%50+2)
+		}
+		if round%50 == 49 { // stay below the integration's limit
+			for _, old := range listed[1:] {
+				if _, err := s1.DeleteCertificate(ctx, acct.ID, old.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
 	if stopReaders() == 0 {

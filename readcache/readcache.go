@@ -4,8 +4,9 @@
 //
 // With New, every write must pass through this process, which is how SQLite
 // is run: one `ssod serve` owns the database file. With NewCoherent, other
-// processes write too (PostgreSQL), and a Coherence carries their writes
-// here and this process's writes to them.
+// processes write too (PostgreSQL): the store itself tells them of this
+// process's changes, with the commit (postgres.Coherence), and passes theirs
+// to Invalidate.
 package readcache
 
 import (
@@ -16,23 +17,25 @@ import (
 	"github.com/ssod/ssod"
 )
 
-// Coherence keeps the caches of several processes in step with writes that
-// any of them makes.
+// Coherence says whether this process hears of every other process's
+// writes, which it passes to Invalidate. The store this cache wraps tells
+// the other processes of this one's writes before it returns.
 type Coherence interface {
 	// Valid reports whether the cache may answer reads now. While it is
 	// false, reads go to the store and nothing is cached.
 	Valid() bool
-	// Changed returns once no other process can answer with a copy of the
-	// given certificates (of every certificate when ids is nil) older than
-	// a write that has just committed.
-	Changed(ctx context.Context, ids []int64) error
 }
 
-// Store is an ssod.Store that caches GetCertificate.
+var _ ssod.Store = (*Store)(nil)
+
+// Store is an ssod.Store that caches GetCertificate. It lists every method
+// of ssod.Store rather than embedding one, so that a method added there
+// cannot reach the store without being judged here: does it change
+// certificates, and so drop copies?
 type Store struct {
-	ssod.Store
-	max int
-	coh Coherence // nil when this process sees every write
+	store ssod.Store
+	max   int
+	coh   Coherence // nil when this process sees every write
 	// maxAge bounds how long a copy is trusted (0: for ever), should a
 	// change ever fail to reach this process.
 	maxAge time.Duration
@@ -53,7 +56,7 @@ type entry struct {
 // New wraps s, keeping at most max certificates in memory. Every write to
 // s must go through the returned Store.
 func New(s ssod.Store, max int) *Store {
-	return &Store{Store: s, max: max, certs: map[int64]entry{}}
+	return &Store{store: s, max: max, certs: map[int64]entry{}}
 }
 
 // NewCoherent wraps s, a store other processes write too, keeping at most
@@ -61,13 +64,13 @@ func New(s ssod.Store, max int) *Store {
 // The caller passes Invalidate to whatever tells c of other processes'
 // writes.
 func NewCoherent(s ssod.Store, max int, maxAge time.Duration, c Coherence) *Store {
-	return &Store{Store: s, max: max, coh: c, maxAge: maxAge, certs: map[int64]entry{}}
+	return &Store{store: s, max: max, coh: c, maxAge: maxAge, certs: map[int64]entry{}}
 }
 
 // GetCertificate implements ssod.CertificateStore.
 func (s *Store) GetCertificate(ctx context.Context, accountID, id int64) (*ssod.Certificate, error) {
 	if s.coh != nil && !s.coh.Valid() {
-		return s.Store.GetCertificate(ctx, accountID, id)
+		return s.store.GetCertificate(ctx, accountID, id)
 	}
 	var now time.Time
 	if s.maxAge > 0 {
@@ -83,7 +86,7 @@ func (s *Store) GetCertificate(ctx context.Context, accountID, id int64) (*ssod.
 	}
 	// A miss, or another account's certificate: the store answers, so a
 	// foreign id reads exactly as a missing one.
-	got, err := s.Store.GetCertificate(ctx, accountID, id)
+	got, err := s.store.GetCertificate(ctx, accountID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -111,40 +114,34 @@ func (s *Store) Invalidate(ids ...int64) {
 	s.mu.Unlock()
 }
 
-// changed drops ids here and, with a Coherence, everywhere else, after a
-// write that may have changed them: one that succeeded, or failed for a
-// reason other than the request's own (which can come after the commit).
-func (s *Store) changed(ctx context.Context, err error, ids []int64) error {
-	s.Invalidate(ids...)
-	if s.coh != nil && (err == nil || ssod.CodeOf(err) == ssod.EInternal) {
-		if cerr := s.coh.Changed(ctx, ids); err == nil {
-			err = cerr
-		}
-	}
-	return err
-}
-
-// UpdateCertificate implements ssod.CertificateStore.
+// UpdateCertificate implements ssod.CertificateStore. The copy is dropped
+// whatever the outcome: a failed write may still have committed.
 func (s *Store) UpdateCertificate(ctx context.Context, accountID, id int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
-	c, err := s.Store.UpdateCertificate(ctx, accountID, id, u)
-	return result(c, s.changed(ctx, err, []int64{id}))
+	c, err := s.store.UpdateCertificate(ctx, accountID, id, u)
+	s.Invalidate(id)
+	return result(c, err)
 }
 
 // DeleteCertificate implements ssod.CertificateStore.
 func (s *Store) DeleteCertificate(ctx context.Context, accountID, id int64) (*ssod.Certificate, error) {
-	c, err := s.Store.DeleteCertificate(ctx, accountID, id)
-	return result(c, s.changed(ctx, err, []int64{id}))
+	c, err := s.store.DeleteCertificate(ctx, accountID, id)
+	s.Invalidate(id)
+	return result(c, err)
 }
 
 // DeleteIntegration implements ssod.IntegrationStore; its certificates go
 // with it, so the whole cache is dropped (integration deletes are rare).
 func (s *Store) DeleteIntegration(ctx context.Context, accountID int64, id string) error {
-	return s.changed(ctx, s.Store.DeleteIntegration(ctx, accountID, id), nil)
+	err := s.store.DeleteIntegration(ctx, accountID, id)
+	s.Invalidate()
+	return err
 }
 
 // Import implements ssod.Importer.
 func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
-	return s.changed(ctx, s.Store.Import(ctx, snap), nil)
+	err := s.store.Import(ctx, snap)
+	s.Invalidate()
+	return err
 }
 
 func result(c *ssod.Certificate, err error) (*ssod.Certificate, error) {
@@ -152,4 +149,98 @@ func result(c *ssod.Certificate, err error) (*ssod.Certificate, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// The methods below change no certificate, or only add one (no copy of a
+// new certificate exists), so they pass straight through.
+
+// CreateCertificate implements ssod.CertificateStore.
+func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.CertificateUpdate) (*ssod.Certificate, error) {
+	return s.store.CreateCertificate(ctx, accountID, u)
+}
+
+// ListCertificates implements ssod.CertificateStore; lists are not cached.
+func (s *Store) ListCertificates(ctx context.Context, accountID int64, integrationID string) ([]ssod.Certificate, error) {
+	return s.store.ListCertificates(ctx, accountID, integrationID)
+}
+
+// CreateIntegration implements ssod.IntegrationStore.
+func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.IntegrationUpdate, now int64) (*ssod.Integration, error) {
+	return s.store.CreateIntegration(ctx, accountID, u, now)
+}
+
+// ListIntegrations implements ssod.IntegrationStore.
+func (s *Store) ListIntegrations(ctx context.Context, accountID int64) ([]ssod.Integration, error) {
+	return s.store.ListIntegrations(ctx, accountID)
+}
+
+// GetIntegration implements ssod.IntegrationStore.
+func (s *Store) GetIntegration(ctx context.Context, accountID int64, id string) (*ssod.Integration, error) {
+	return s.store.GetIntegration(ctx, accountID, id)
+}
+
+// UpdateIntegration implements ssod.IntegrationStore; a certificate holds
+// nothing of its integration but the id, which an update cannot change.
+func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id string, u ssod.IntegrationUpdate, now int64) (*ssod.Integration, error) {
+	return s.store.UpdateIntegration(ctx, accountID, id, u, now)
+}
+
+// CreateAccount implements ssod.AccountStore.
+func (s *Store) CreateAccount(ctx context.Context, name string, parentID int64, now int64) (*ssod.Account, error) {
+	return s.store.CreateAccount(ctx, name, parentID, now)
+}
+
+// FindAccountByName implements ssod.AccountStore.
+func (s *Store) FindAccountByName(ctx context.Context, name string) (*ssod.Account, error) {
+	return s.store.FindAccountByName(ctx, name)
+}
+
+// ListAccounts implements ssod.AccountStore.
+func (s *Store) ListAccounts(ctx context.Context) ([]ssod.Account, error) {
+	return s.store.ListAccounts(ctx)
+}
+
+// HasAccounts implements ssod.AccountStore.
+func (s *Store) HasAccounts(ctx context.Context) (bool, error) {
+	return s.store.HasAccounts(ctx)
+}
+
+// CreateKey implements ssod.KeyStore.
+func (s *Store) CreateKey(ctx context.Context, k ssod.APIKey) error {
+	return s.store.CreateKey(ctx, k)
+}
+
+// FindKey implements ssod.KeyStore.
+func (s *Store) FindKey(ctx context.Context, id string) (*ssod.APIKey, error) {
+	return s.store.FindKey(ctx, id)
+}
+
+// ListKeys implements ssod.KeyStore.
+func (s *Store) ListKeys(ctx context.Context, accountID int64) ([]ssod.APIKey, error) {
+	return s.store.ListKeys(ctx, accountID)
+}
+
+// RevokeKey implements ssod.KeyStore.
+func (s *Store) RevokeKey(ctx context.Context, id string, now int64) error {
+	return s.store.RevokeKey(ctx, id, now)
+}
+
+// ListAuditEvents implements ssod.AuditStore.
+func (s *Store) ListAuditEvents(ctx context.Context, accountID int64, limit int) ([]ssod.AuditEvent, error) {
+	return s.store.ListAuditEvents(ctx, accountID, limit)
+}
+
+// Export implements ssod.Exporter.
+func (s *Store) Export(ctx context.Context) (*ssod.Snapshot, error) {
+	return s.store.Export(ctx)
+}
+
+// Ping implements ssod.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.store.Ping(ctx)
+}
+
+// Close implements ssod.Store.
+func (s *Store) Close() error {
+	return s.store.Close()
 }

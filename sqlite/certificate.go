@@ -27,7 +27,11 @@ func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.C
 	// Selecting the integration in the insert itself makes the ownership
 	// check and the write one atomic step: no row when it is not the
 	// account's, and no window in which it could be deleted in between.
+	// The single writer makes the room check and the insert one step too.
 	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		if err := checkRoom(ctx, tx, accountID, c.IntegrationID, c.PEM, 0, true); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
 			 SELECT account_id, id, ?, ?, ?, ? FROM integrations WHERE id = ? AND account_id = ?`,
@@ -51,6 +55,28 @@ func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.C
 		return nil, wrap(op, err)
 	}
 	return &c, nil
+}
+
+// checkRoom refuses to put a certificate with pem into one of the account's
+// integrations that already holds it in another certificate than self, or,
+// when the certificate is new to it (adding), that is full. Certificates
+// carry their account, so another account's integration shows nothing.
+func checkRoom(ctx context.Context, tx *sql.Tx, accountID int64, integrationID, pem string, self int64, adding bool) error {
+	var n int
+	var dup sql.NullInt64
+	err := tx.QueryRowContext(ctx,
+		`SELECT count(*), min(CASE WHEN public_certificate = ? AND id <> ? THEN id END)
+		 FROM certificates WHERE integration_id = ? AND account_id = ?`,
+		pem, self, integrationID, accountID).Scan(&n, &dup)
+	switch {
+	case err != nil:
+		return err
+	case dup.Valid:
+		return ssod.ErrDuplicateCertificate(dup.Int64)
+	case adding && n >= ssod.MaxCertificatesPerIntegration:
+		return ssod.ErrIntegrationFull()
+	}
+	return nil
 }
 
 // GetCertificate implements ssod.CertificateStore.
@@ -93,6 +119,11 @@ func (s *Store) UpdateCertificate(ctx context.Context, accountID int64, id int64
 		c = u.Apply(old)
 		if c == old {
 			return nil // nothing changes: no write, no audit event
+		}
+		if u.IntegrationID != nil || u.X509 != nil {
+			if err := checkRoom(ctx, tx, accountID, c.IntegrationID, c.PEM, id, c.IntegrationID != old.IntegrationID); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx,
 			`UPDATE certificates SET integration_id = ?, public_certificate = ?, not_before = ?, not_after = ?, enabled = ?

@@ -26,6 +26,14 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 	in := u.Apply(ssod.Integration{ID: ssod.NewIntegrationID(), AccountID: accountID, LastUpdated: now})
 	const op = "create integration"
 	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		// The single writer makes the count and the insert one step.
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM integrations WHERE account_id = ?`, accountID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= ssod.MaxIntegrationsPerAccount {
+			return ssod.ErrTooManyIntegrations()
+		}
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,

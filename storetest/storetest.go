@@ -38,6 +38,8 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Integrations", integrationTests},
 		{"Certificates", certificateTests},
 		{"Concurrency", concurrencyTests},
+		{"Cancel", cancelTests},
+		{"Limits", limitTests},
 		{"Audit", auditTests},
 		{"Snapshot", snapshotTests},
 	}

@@ -38,6 +38,7 @@ func TestEndToEnd(t *testing.T) {
 		{"HealthAndMetrics", testHealthAndMetrics},
 		{"RevocationBitesWithinKeyCacheTTL", testRevocationBitesWithinKeyCacheTTL},
 		{"HammerOneCertificate", testHammerOneCertificate},
+		{"Limits", testLimits},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

@@ -1,13 +1,20 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ssod/ssod/internal/testcert"
 	"github.com/ssod/ssod/postgres/pgtest"
@@ -94,7 +101,12 @@ func TestClusterConcurrentPatchesNeverMix(t *testing.T) {
 func TestClusterDeleteIntegrationLeavesNoOrphans(t *testing.T) {
 	a, b, key := twoInstances(t, "--rate-limit", "off")
 	ca, cb := a.client(key), b.client(key)
-	pem := testcert.New(t, testcert.Options{}).PEM
+	// A certificate of its own for every POST: a duplicate would be refused
+	// (400) just as one for a deleted integration is.
+	pems := make([]string, 30)
+	for i := range pems {
+		pems[i] = testcert.New(t, testcert.Options{}).PEM
+	}
 	for round := range 5 {
 		in := ca.createIntegration(fmt.Sprint("doomed ", round))
 		var (
@@ -102,10 +114,10 @@ func TestClusterDeleteIntegrationLeavesNoOrphans(t *testing.T) {
 			acked []int64
 			wg    sync.WaitGroup
 		)
-		for range 3 {
+		for g := range 3 {
 			wg.Go(func() {
-				for range 10 {
-					r := cb.do("POST", "/v3/sso/certificates", map[string]any{"public_certificate": pem, "integration_id": in.ID})
+				for i := range 10 {
+					r := cb.do("POST", "/v3/sso/certificates", map[string]any{"public_certificate": pems[g*10+i], "integration_id": in.ID})
 					switch r.Status {
 					case http.StatusOK:
 						mu.Lock()
@@ -154,4 +166,121 @@ func TestClusterSharesRateLimitThroughRedis(t *testing.T) {
 	if ok < 6 || ok > 7 || !slices.Contains(statuses, http.StatusTooManyRequests) {
 		t.Fatalf("statuses %v: want one budget of 6 across both instances", statuses)
 	}
+}
+
+// A client that resets its connection just after sending a PATCH
+// (enabled:false) or a DELETE through A must not leave B serving the old
+// certificate: once the change has committed, B drops its copy whether or
+// not the client is still there. The resets are spread over one request's
+// duration, so that some land between the commit and the notice to B, a
+// window of a few milliseconds.
+func TestClusterAbortedWritesReachOtherInstances(t *testing.T) {
+	a, b, key := twoInstances(t, "--rate-limit", "off")
+	ca, cb := a.client(key), b.client(key)
+	db, err := pgx.Connect(t.Context(), a.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+	in := ca.createIntegration("aborted")
+	pem := testcert.New(t, testcert.Options{}).PEM
+
+	// stored reads the certificate from the database itself: whether it
+	// exists and whether it is enabled.
+	stored := func(id int64) (exists, enabled bool) {
+		err := db.QueryRow(t.Context(), `SELECT enabled FROM certificates WHERE id = $1`, id).Scan(&enabled)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return false, false
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return true, enabled
+	}
+	// served is what B answers for the certificate.
+	served := func(path string) (exists, enabled bool) {
+		r := cb.do("GET", path, nil)
+		if r.Status == http.StatusNotFound {
+			return false, false
+		}
+		return true, *decode[certificateResp](t, r).Enabled
+	}
+
+	// How long one PATCH takes with B holding a lease, to spread the resets over.
+	probe := ca.createCertificate(in.ID, pem)
+	probePath := fmt.Sprintf("/v3/sso/certificates/%d", probe.ID)
+	start := time.Now()
+	for i := range 10 {
+		ca.do("PATCH", probePath, map[string]any{"enabled": i%2 == 0})
+	}
+	perRequest := time.Since(start) / 10
+	ca.do("DELETE", probePath, nil)
+
+	const tries = 150
+	var committed, untouched int
+	var slowest time.Duration
+	for i := range tries {
+		cert := ca.createCertificate(in.ID, pem)
+		path := fmt.Sprintf("/v3/sso/certificates/%d", cert.ID)
+		if exists, enabled := served(path); !exists || !enabled { // now in B's cache
+			t.Fatalf("try %d: B serves the new certificate as exists=%v enabled=%v", i, exists, enabled)
+		}
+		method, body := "PATCH", `{"enabled":false}`
+		if i%3 == 2 {
+			method, body = "DELETE", ""
+		}
+		abortRequest(t, a, key, method, path, body, perRequest*time.Duration(i%30)/20) // 0 to 1.5 requests in
+		time.Sleep(30 * time.Millisecond)                                              // for A to end the transaction the client left
+
+		exists, enabled := stored(cert.ID)
+		if !exists || !enabled {
+			committed++
+		} else {
+			untouched++
+		}
+		// B answers as the database does, at once: the notice came with
+		// the commit. A missed notice would leave B's copy for 30 s.
+		since := time.Now()
+		for {
+			bExists, bEnabled := served(path)
+			if bExists == exists && bEnabled == enabled {
+				break
+			}
+			if time.Since(since) > time.Second {
+				t.Fatalf("try %d (%s, reset %v in): B serves exists=%v enabled=%v for a second after the database holds exists=%v enabled=%v",
+					i, method, perRequest*time.Duration(i%30)/20, bExists, bEnabled, exists, enabled)
+			}
+			time.Sleep(5 * time.Millisecond)
+			exists, enabled = stored(cert.ID) // a commit later than the sleep allowed for
+		}
+		slowest = max(slowest, time.Since(since))
+		if exists {
+			ca.do("DELETE", path, nil)
+		}
+	}
+	t.Logf("%d tries, a request takes %v: %d changes committed, %d did not; B agreed with the database after at most %v",
+		tries, perRequest, committed, untouched, slowest)
+	if committed == 0 || untouched == 0 {
+		t.Fatalf("%d committed and %d untouched: the resets did not spread over the requests", committed, untouched)
+	}
+}
+
+// abortRequest sends one request to ts on a raw connection and resets the
+// connection after wait, without reading the answer.
+func abortRequest(t *testing.T, ts *testServer, key, method, path, body string, wait time.Duration) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := method + " " + path + " HTTP/1.1\r\nHost: ssod\r\nAuthorization: Bearer " + key + "\r\n"
+	if body != "" {
+		req += "Content-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n"
+	}
+	if _, err := conn.Write([]byte(req + "\r\n" + body)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(wait)
+	conn.(*net.TCPConn).SetLinger(0) // Close sends a reset
+	conn.Close()
 }

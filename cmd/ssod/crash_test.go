@@ -528,8 +528,36 @@ func (w *crashWriter) markIntegrationDeleted(id string) {
 	}
 }
 
+// usedPEMs is the PEM of every live certificate of the integration but
+// self: ssod refuses a duplicate.
+func (w *crashWriter) usedPEMs(intID string, self int64) map[string]bool {
+	used := map[string]bool{}
+	for id, c := range w.certs {
+		if c.live && id != self && c.state.IntegrationID == intID {
+			used[c.state.PublicCertificate] = true
+		}
+	}
+	return used
+}
+
+// freshCert picks a pool certificate that the integration holds in no
+// certificate but self; ok is false when it holds every one.
+func (w *crashWriter) freshCert(intID string, self int64) (_ crashPoolCert, ok bool) {
+	used := w.usedPEMs(intID, self)
+	start := w.rng.IntN(len(w.pool))
+	for i := range w.pool {
+		if pc := w.pool[(start+i)%len(w.pool)]; !used[pc.pem] {
+			return pc, true
+		}
+	}
+	return crashPoolCert{}, false
+}
+
 func (w *crashWriter) createCertificate(intID string) bool {
-	pc := w.pool[w.rng.IntN(len(w.pool))]
+	pc, ok := w.freshCert(intID, 0)
+	if !ok {
+		return true // nothing ssod would take
+	}
 	want := crashCertState{PublicCertificate: pc.pem, NotBefore: pc.notBefore, NotAfter: pc.notAfter,
 		IntegrationID: intID, IntergrationID: intID, Enabled: true}
 	body := map[string]any{"public_certificate": pc.pem}
@@ -582,6 +610,16 @@ func (w *crashWriter) patchCertificate(id int64, ints []string) bool {
 		to := ints[w.rng.IntN(len(ints))]
 		want.IntegrationID, want.IntergrationID = to, to
 		patch["integration_id"] = to
+	}
+	if w.usedPEMs(want.IntegrationID, id)[want.PublicCertificate] {
+		// It would duplicate another certificate of its integration: it
+		// takes one the integration does not hold.
+		pc, ok := w.freshCert(want.IntegrationID, id)
+		if !ok {
+			return true
+		}
+		want.PublicCertificate, want.NotBefore, want.NotAfter = pc.pem, pc.notBefore, pc.notAfter
+		patch["public_certificate"] = pc.pem
 	}
 	w.pending = &crashOp{kind: "patch certificate", certID: id, wantCert: want}
 	status, body, err := w.send("PATCH", fmt.Sprintf("/v3/sso/certificates/%d", id), patch)

@@ -24,7 +24,8 @@ func openStore(ctx context.Context, dsn string) (ssod.Store, error) {
 
 // coherentMaxAge bounds how long an instance on PostgreSQL trusts a cached
 // certificate, should another instance's change ever fail to reach it
-// (the change's writer then answers 500).
+// (its notice commits with the change, so only a fault in the database's
+// delivery could lose it).
 const coherentMaxAge = 30 * time.Second
 
 // maxCachedCertificates bounds the read cache: about 2 KiB each, so
