@@ -71,6 +71,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if shared, ok := s.limiter.(ratelimit.Shared); ok {
+		s.metrics.watchLimiter(shared)
+	}
 	s.keys = s.store
 	if cfg.KeyCacheTTL > 0 {
 		s.keys = apikey.NewCache(s.store, cfg.KeyCacheTTL, maxCachedKeys, s.now)

@@ -3,13 +3,14 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ssod/ssod/internal/testcert"
+	"github.com/ssod/ssod/internal/testenv"
 	"github.com/ssod/ssod/postgres/pgtest"
 )
 
@@ -135,10 +136,7 @@ func TestClusterDeleteIntegrationLeavesNoOrphans(t *testing.T) {
 }
 
 func TestClusterSharesRateLimitThroughRedis(t *testing.T) {
-	url := os.Getenv("SSOD_TEST_REDIS")
-	if url == "" {
-		t.Skip("SSOD_TEST_REDIS not set: shared rate-limit test skipped")
-	}
+	url := testenv.RedisURL(t, "shared rate-limit test")
 	a, b, key := twoInstances(t, "--rate-limit", "6/60s", "--redis", url)
 	var statuses []int
 	for i := range 10 {
@@ -153,5 +151,11 @@ func TestClusterSharesRateLimitThroughRedis(t *testing.T) {
 	// more budget, never two instances' worth.
 	if ok < 6 || ok > 7 || !slices.Contains(statuses, http.StatusTooManyRequests) {
 		t.Fatalf("statuses %v: want one budget of 6 across both instances", statuses)
+	}
+	if r := a.client("").do("GET", "/readyz", nil); string(r.Body) != `{"status":"ready","rate_limiter":"available"}` {
+		t.Errorf("/readyz with Redis answering -> %d %s", r.Status, r.Body)
+	}
+	if r := b.client("").do("GET", "/metrics", nil); !strings.Contains(string(r.Body), "\nssod_rate_limiter_available 1\n") {
+		t.Error("metrics lack ssod_rate_limiter_available 1")
 	}
 }

@@ -97,7 +97,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	var limiter ratelimit.Limiter
 	switch {
 	case limits.Enabled() && *redisURL != "":
-		rl, err := ratelimit.NewRedis(ctx, limits, *redisURL, "ssod:ratelimit:", time.Now)
+		ratelimit.LogRedisTo(logger)
+		// A Redis that is down at start is an outage like any later one:
+		// serve, warn once, and let requests through until it answers.
+		rl, err := ratelimit.NewRedis(ctx, limits, ratelimit.RedisOptions{
+			URL: *redisURL, Prefix: "ssod:ratelimit:", Logger: logger, Now: time.Now,
+		})
 		if err != nil {
 			return err
 		}
