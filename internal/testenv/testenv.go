@@ -50,6 +50,22 @@ func Lookup(t testing.TB, name, what string) string {
 	return ""
 }
 
+// Optional is Lookup for what a test can do without: when the variable is
+// unset, t logs that what is left out and goes on (it still fails under
+// CI=true), and Optional returns "".
+func Optional(t testing.TB, name, what string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v != "" {
+		return v
+	}
+	if CI() {
+		t.Fatalf("%s not set under CI=true: %s would be left out, and CI must use them", name, what)
+	}
+	t.Logf("%s not set: %s left out", name, what)
+	return ""
+}
+
 // RedisURL returns the Redis server named by Redis (skipping or failing as
 // Lookup does when it is unset) after checking that it answers a PING: a
 // test asked to use Redis must not pass without it.
