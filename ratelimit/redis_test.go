@@ -36,7 +36,9 @@ func TestRedisSharesOneBudget(t *testing.T) {
 	now := time.Now()
 	clock := func() time.Time { return now }
 	cfg := Config{Limit: 4, Window: time.Minute}
-	opts := RedisOptions{URL: url, Prefix: prefix, Now: clock}
+	// A generous deadline: this test is about counting, and on a loaded
+	// machine a healthy Redis can miss the default 50 ms.
+	opts := RedisOptions{URL: url, Prefix: prefix, Now: clock, Timeout: 2 * time.Second}
 	// Two limiters, as two instances would hold: one budget between them.
 	a, err := NewRedis(ctx, cfg, opts)
 	if err != nil {
@@ -204,7 +206,11 @@ func TestRedisOutageAndRecovery(t *testing.T) {
 		URL:      "redis://" + proxy.Addr() + "/" + db,
 		Prefix:   testPrefix(),
 		CoolDown: coolDown,
-		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
+		// Above the default, so that a loaded machine does not pass for an
+		// outage; well below requestBound, which a probe of the cut proxy
+		// waits out.
+		Timeout: 250 * time.Millisecond,
+		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
