@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -117,6 +118,9 @@ func (r *Redis) Allow(ctx context.Context, key string) (Decision, error) {
 		n, err = incr.Run(ctx, r.client, []string{counter}, end.UnixMilli()).Int()
 		return err
 	})
+	if errors.Is(err, ErrUnavailable) {
+		return Decision{}, err
+	}
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: redis: %w", err)
 	}

@@ -34,6 +34,9 @@ func TestServeRidesOutRedisOutage(t *testing.T) {
 				if r.Status != 200 {
 					t.Fatalf("GET with Redis %s -> %d %s", tc.name, r.Status, r.Body)
 				}
+				if h := r.Header.Get("X-RateLimit-Remaining"); h != "" {
+					t.Fatalf("X-RateLimit-Remaining %q on a request nothing counted", h)
+				}
 			}
 			t.Logf("slowest request %v", slowest)
 			if slowest > time.Second {
