@@ -72,7 +72,7 @@ type Limiter interface {
 type Shared interface {
 	Limiter
 	// Available reports whether the server answered the last time it was
-	// asked.
+	// asked (and may ask it, briefly, when that was a while ago).
 	Available() bool
 }
 

@@ -93,12 +93,15 @@ func NewRedis(ctx context.Context, cfg Config, opts RedisOptions) (*Redis, error
 		now:     opts.Now,
 		breaker: newBreaker(opts.CoolDown, opts.Logger.With("redis", ro.Addr), opts.Now),
 	}
-	_ = r.breaker.call(ctx, func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, r.timeout)
-		defer cancel()
-		return r.client.Ping(ctx).Err()
-	})
+	_ = r.breaker.call(ctx, r.ping)
 	return r, nil
+}
+
+// ping asks Redis whether it answers, within the call deadline.
+func (r *Redis) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	return r.client.Ping(ctx).Err()
 }
 
 // Allow counts one request of key in the shared window. While Redis is
@@ -128,7 +131,16 @@ func (r *Redis) Allow(ctx context.Context, key string) (Decision, error) {
 }
 
 // Available reports whether Redis answered the last time it was asked.
-func (r *Redis) Available() bool { return r.breaker.available() }
+// During an outage it also probes Redis when a probe is due, so that an
+// instance without traffic (whose /readyz and metric call this) sees the
+// outage end too, instead of reporting it forever.
+func (r *Redis) Available() bool {
+	if r.breaker.available() {
+		return true
+	}
+	_ = r.breaker.call(context.Background(), r.ping) // at once, unless a probe is due
+	return r.breaker.available()
+}
 
 // Close releases the connection pool.
 func (r *Redis) Close() error { return r.client.Close() }
