@@ -14,7 +14,7 @@ import (
 // the error_id of the contract's error array, so values never change.
 type Code string
 
-// Error codes of the wire contract (CONTRACT.md, "Errors").
+// Error codes of the wire contract (README, "API": the error_id list).
 const (
 	ERequired             Code = "required"
 	EInvalid              Code = "invalid"

@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ssod/ssod/ratelimit"
 )
 
 // metrics are the server's Prometheus collectors, in a registry of its own
@@ -50,6 +52,21 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(m.requests, m.latency, m.limited, m.dbErrors, m.authFails,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watchLimiter exports whether a shared rate limiter's server answers, as
+// 1 or 0, so an outage that ssod rides out (it lets requests through) can
+// still be alerted on.
+func (m *metrics) watchLimiter(l ratelimit.Shared) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ssod_rate_limiter_available",
+		Help: "1 while the shared rate limiter's Redis answers, 0 while requests are let through uncounted.",
+	}, func() float64 {
+		if l.Available() {
+			return 1
+		}
+		return 0
+	}))
 }
 
 // observe records one finished request.

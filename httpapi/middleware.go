@@ -233,8 +233,9 @@ func (s *Server) limit(ctx context.Context, w http.ResponseWriter, keyID string)
 	}
 	if err != nil {
 		// A rate limiter that cannot count (Redis down) must not take the
-		// API down with it: the request goes through, and the log says why.
-		s.log.WarnContext(ctx, "rate limiter unavailable; request allowed", "request_id", infoFrom(ctx).id, "err", err)
+		// API down with it: the request goes through. The limiter warns once
+		// per outage; a line per request would bury everything else.
+		s.log.DebugContext(ctx, "rate limiter unavailable; request allowed", "request_id", infoFrom(ctx).id, "err", err)
 		return nil
 	}
 	h := w.Header()

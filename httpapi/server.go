@@ -71,6 +71,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if shared, ok := s.limiter.(ratelimit.Shared); ok {
+		s.metrics.watchLimiter(shared)
+	}
 	s.keys = apikey.NewCache(s.store, max(cfg.KeyCacheTTL, 0), maxCachedKeys, s.now)
 	s.routes()
 	s.handler = s.observe(cleanPathsOnly(s.mux))

@@ -6,11 +6,12 @@ import (
 	"testing"
 )
 
-// BenchmarkParse measures Parse on the real IdP certificates in testdata, as
-// pasted: PEM, and the bare base64 an IdP's metadata shows.
+// BenchmarkParse measures Parse on the real IdP certificates, as pasted:
+// PEM, and the bare base64 an IdP's metadata shows.
 func BenchmarkParse(b *testing.B) {
+	dir := idpCertsDir(b)
 	for _, file := range []string{"okta_cert.pem", "onelogin_cert.pem", "adfs_idp_signing_cert.pem", "auth0_cert.pem"} {
-		raw, err := os.ReadFile(filepath.Join("testdata", "idp-certs", file))
+		raw, err := os.ReadFile(filepath.Join(dir, file))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -23,10 +23,13 @@ import (
 	"time"
 
 	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/internal/testenv"
 )
 
-// idpCerts are the real IdP certificates in testdata/idp-certs with the
-// windows documented in testdata/idp-certs/SOURCES.md.
+// idpCerts are the real IdP certificates (public test data kept outside the
+// repository, in the folder SSOD_TEST_IDP_CERTS names; see the README's
+// Tests section) with their windows as `openssl x509 -noout -dates` reads
+// them.
 var idpCerts = []struct {
 	file                string
 	notBefore, notAfter int64
@@ -83,10 +86,17 @@ func wrap(s string, width int, sep string) string {
 	return strings.Join(append(parts, s), sep)
 }
 
+// idpCertsDir is the folder of real IdP certificates; t skips without it
+// (fails under CI=true).
+func idpCertsDir(t testing.TB) string {
+	return testenv.Dir(t, testenv.IdPCerts, "tests on real IdP certificates")
+}
+
 func TestParseIdPCertificates(t *testing.T) {
+	dir := idpCertsDir(t)
 	for _, c := range idpCerts {
 		t.Run(c.file, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("testdata", "idp-certs", c.file))
+			raw, err := os.ReadFile(filepath.Join(dir, c.file))
 			if err != nil {
 				t.Fatal(err)
 			}

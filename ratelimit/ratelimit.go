@@ -5,6 +5,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -64,6 +65,20 @@ type Decision struct {
 type Limiter interface {
 	Allow(ctx context.Context, key string) (Decision, error)
 }
+
+// Shared is a Limiter whose counters live in another server, which can
+// stop answering. While it does not, Allow fails fast with ErrUnavailable
+// and the caller lets the request through.
+type Shared interface {
+	Limiter
+	// Available reports whether the server answered the last time it was
+	// asked (and may ask it, briefly, when that was a while ago).
+	Available() bool
+}
+
+// ErrUnavailable is returned by a Shared limiter while its server is
+// known not to answer, without asking it again.
+var ErrUnavailable = errors.New("ratelimit: shared counter unavailable")
 
 // WindowStart returns the start of the window that holds now.
 func (c Config) WindowStart(now time.Time) time.Time {

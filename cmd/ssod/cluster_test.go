@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ssod/ssod/internal/testcert"
+	"github.com/ssod/ssod/internal/testenv"
 	"github.com/ssod/ssod/postgres/pgtest"
 )
 
@@ -147,11 +147,11 @@ func TestClusterDeleteIntegrationLeavesNoOrphans(t *testing.T) {
 }
 
 func TestClusterSharesRateLimitThroughRedis(t *testing.T) {
-	url := os.Getenv("SSOD_TEST_REDIS")
-	if url == "" {
-		t.Skip("SSOD_TEST_REDIS not set: shared rate-limit test skipped")
-	}
-	a, b, key := twoInstances(t, "--rate-limit", "6/60s", "--redis", url)
+	url := testenv.RedisURL(t, "shared rate-limit test")
+	// A generous deadline: this test is about counting, and on a loaded
+	// machine a healthy Redis can miss the default 50 ms, which lets a
+	// request through uncounted, as designed.
+	a, b, key := twoInstances(t, "--rate-limit", "6/60s", "--redis", url, "--redis-timeout", "2s")
 	var statuses []int
 	for i := range 10 {
 		c := a.client(key)
@@ -165,6 +165,12 @@ func TestClusterSharesRateLimitThroughRedis(t *testing.T) {
 	// more budget, never two instances' worth.
 	if ok < 6 || ok > 7 || !slices.Contains(statuses, http.StatusTooManyRequests) {
 		t.Fatalf("statuses %v: want one budget of 6 across both instances", statuses)
+	}
+	if r := a.client("").do("GET", "/readyz", nil); string(r.Body) != `{"status":"ready","rate_limiter":"available"}` {
+		t.Errorf("/readyz with Redis answering -> %d %s", r.Status, r.Body)
+	}
+	if r := b.client("").do("GET", "/metrics", nil); !strings.Contains(string(r.Body), "\nssod_rate_limiter_available 1\n") {
+		t.Error("metrics lack ssod_rate_limiter_available 1")
 	}
 }
 

@@ -64,7 +64,7 @@ var loadContracts = sync.OnceValues(func() ([]*contract, error) {
 // checkContract validates one exchange against SendGrid's file and ssod's
 // own document. A status the operation does not declare (404, 405, 413,
 // 415) or a path the file lacks must carry the SsoErrorResponse array, as
-// CONTRACT.md asks.
+// the README's "API" section says errors always are.
 func checkContract(t *testing.T, req *http.Request, status int, header http.Header, body []byte) {
 	t.Helper()
 	if !strings.HasPrefix(req.URL.Path, "/v3/") && status < 300 {

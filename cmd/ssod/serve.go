@@ -50,6 +50,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	tlsKey := envString(fs, getenv, "tls-key", "SSOD_TLS_KEY", "", "PEM private key file for --tls-cert")
 	keyCacheTTL := fs.Duration("key-cache-ttl", 5*time.Second, "how long a looked-up API key is trusted before the database is asked again (0: always ask); a revocation takes this long to bite")
 	headerTimeout := fs.Duration("header-timeout", readHeaderTimeout, "how long a client may take to send its request headers")
+	redisTimeout := fs.Duration("redis-timeout", ratelimit.DefaultRedisTimeout, "how long a request waits for Redis before it is let through uncounted")
 	if rest, err := parseArgs(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -97,7 +98,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	var limiter ratelimit.Limiter
 	switch {
 	case limits.Enabled() && *redisURL != "":
-		rl, err := ratelimit.NewRedis(ctx, limits, *redisURL, "ssod:ratelimit:", time.Now)
+		ratelimit.LogRedisTo(logger)
+		// A Redis that is down at start is an outage like any later one:
+		// serve, warn once, and let requests through until it answers.
+		rl, err := ratelimit.NewRedis(ctx, limits, ratelimit.RedisOptions{
+			URL: *redisURL, Prefix: "ssod:ratelimit:", Timeout: *redisTimeout, Logger: logger, Now: time.Now,
+		})
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,8 @@
 // Package pgtest gives tests an isolated PostgreSQL database to run ssod
 // against: a fresh schema on the server named by SSOD_TEST_POSTGRES, dropped
 // when the test ends. Tests skip, visibly, when the variable is unset, so
-// `go test ./...` passes on a machine without PostgreSQL.
+// `go test ./...` passes on a machine without PostgreSQL, except under
+// CI=true, where they fail.
 package pgtest
 
 import (
@@ -10,17 +11,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ssod/ssod/internal/testenv"
 )
 
 // EnvVar names the environment variable holding the server's connection
 // string, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const EnvVar = "SSOD_TEST_POSTGRES"
+const EnvVar = testenv.Postgres
 
 // DSN creates a schema of its own for t on the server named by EnvVar and
 // returns a connection string whose search_path selects it, so that every
@@ -29,14 +31,12 @@ const EnvVar = "SSOD_TEST_POSTGRES"
 // opened on it must be closed first, which t.Cleanup's last-in-first-out
 // order does for cleanups registered after DSN returns.
 //
-// DSN skips t when EnvVar is unset and fails it when the server cannot be
-// reached: a test asked to use PostgreSQL must not pass without it.
+// DSN skips t when EnvVar is unset (fails it under CI=true, see testenv)
+// and fails it when the server cannot be reached: a test asked to use
+// PostgreSQL must not pass without it.
 func DSN(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(EnvVar)
-	if base == "" {
-		t.Skip(EnvVar + " not set: PostgreSQL store tests skipped")
-	}
+	base := testenv.Lookup(t, EnvVar, "PostgreSQL tests")
 	var b [8]byte
 	rand.Read(b[:]) // never fails; see crypto/rand.Read
 	schema := "ssodtest_" + hex.EncodeToString(b[:])
