@@ -1,0 +1,69 @@
+package ssod
+
+import "context"
+
+// LoginTrace is the record of one POST to an integration's Assertion
+// Consumer Service: what was decided and why, so that whoever sets an IdP
+// up can read why a sign-in failed. It never holds XML, an assertion or a
+// certificate body.
+type LoginTrace struct {
+	ID            int64 // positive, unique in the deployment, increasing
+	IntegrationID string
+	Time          int64  // Unix seconds
+	Result        string // "ok", or the error_id of the check that refused
+	Message       string
+	// The values below are "" or 0 where unknown (null on the wire). NameID
+	// is only ever the NameID of an assertion whose signature verified.
+	NameID        string
+	AssertionID   string
+	CertificateID int64
+	InResponseTo  string
+	RequestID     string
+}
+
+// Sign-in limits.
+const (
+	// MaxLoginTraces is how many traces a store keeps per integration; the
+	// oldest go first.
+	MaxLoginTraces = 1000
+	// DefaultLoginTraces and MaxLoginTracesPerList bound one list request.
+	DefaultLoginTraces    = 50
+	MaxLoginTracesPerList = 1000
+	// AuthnRequestLifetime is how long an SP-initiated sign-in may take, in
+	// seconds: an AuthnRequest ID is remembered this long.
+	AuthnRequestLifetime = 600
+)
+
+// SignInStore keeps what SAML sign-in must remember between requests and
+// across instances: the AuthnRequests ssod sent, the assertions it
+// accepted, and the trace of every attempt. Deleting an integration deletes
+// all three of its records.
+type SignInStore interface {
+	// FindIntegration returns the integration with id whatever its account:
+	// the public SAML paths carry no API key, the integration ID is all
+	// they have. ENotFound when there is none.
+	FindIntegration(ctx context.Context, id string) (*Integration, error)
+	// SaveAuthnRequest remembers that integrationID sent an AuthnRequest
+	// with requestID, until expiresAt (Unix seconds). EConflict if the ID is
+	// already remembered.
+	SaveAuthnRequest(ctx context.Context, integrationID, requestID string, expiresAt int64) error
+	// UseAuthnRequest uses up a remembered request: true exactly once for
+	// an ID that integrationID saved and that has not expired at now, false
+	// for an unknown, used, expired or other integration's ID. Atomic
+	// across instances: of two concurrent uses, one gets true.
+	UseAuthnRequest(ctx context.Context, integrationID, requestID string, now int64) (bool, error)
+	// UseAssertion records that the assertion assertionID was accepted for
+	// integrationID, to be remembered until expiresAt: true the first time,
+	// false while an earlier record has not expired at now (a replay). One
+	// atomic insert, never a read then a write; records expired at now may
+	// be pruned on the way.
+	UseAssertion(ctx context.Context, integrationID, assertionID string, expiresAt, now int64) (bool, error)
+	// AddLoginTrace stores t with a new ID and returns it, keeping the newest
+	// MaxLoginTraces of its integration. ENotFound when the integration no
+	// longer exists.
+	AddLoginTrace(ctx context.Context, t LoginTrace) (*LoginTrace, error)
+	// ListLoginTraces returns up to limit traces of the account's
+	// integration, newest first. ENotFound when the account has no such
+	// integration.
+	ListLoginTraces(ctx context.Context, accountID int64, integrationID string, limit int) ([]LoginTrace, error)
+}
