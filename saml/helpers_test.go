@@ -35,7 +35,7 @@ type doc struct {
 	Destination      string // "" omits Destination
 	Status           string
 	InResponseTo     string // on the Response; "" omits
-	AssertionIssuer  string
+	AssertionIssuer  string // "" omits the Assertion's Issuer
 	NameID           string // raw XML content of NameID
 	Method           string
 	Recipient        string
@@ -78,7 +78,9 @@ func attr(name, value string) string {
 func (d doc) assertionXML() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<saml:Assertion xmlns:saml="%s" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID="_a1" Version="2.0" IssueInstant="%s">`, nsAssertion, ts(testNow))
-	fmt.Fprintf(&b, `<saml:Issuer>%s</saml:Issuer>`, d.AssertionIssuer)
+	if d.AssertionIssuer != "" {
+		fmt.Fprintf(&b, `<saml:Issuer>%s</saml:Issuer>`, d.AssertionIssuer)
+	}
 	fmt.Fprintf(&b, `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">%s</saml:NameID>`, d.NameID)
 	fmt.Fprintf(&b, `<saml:SubjectConfirmation Method=%q><saml:SubjectConfirmationData%s%s%s/></saml:SubjectConfirmation></saml:Subject>`,
 		d.Method, attr("NotOnOrAfter", d.ConfNotOnOrAfter), attr("Recipient", d.Recipient), attr("InResponseTo", d.ConfInResponseTo))

@@ -289,8 +289,7 @@ func (w *walker) walk(el *etree.Element, sc scope, depth int) error {
 }
 
 // checkAssertionShape refuses an Assertion whose parts Verify reads are ambiguous or
-// unreadable: not exactly one Issuer, several Subjects, Conditions or identifiers, a missing
-// ID or Version, or a time that is not an xs:dateTime. The signed copy Verify reads is the
+// unreadable: several Issuers, Subjects, Conditions or identifiers, a missing ID or Version, or a time that is not an xs:dateTime. The signed copy Verify reads is the
 // canonical form of this same element, so what holds here holds there.
 func checkAssertionShape(a *etree.Element) error {
 	if v := a.SelectAttrValue("Version", ""); v != "2.0" {
@@ -299,10 +298,7 @@ func checkAssertionShape(a *etree.Element) error {
 	if a.SelectAttrValue("ID", "") == "" {
 		return errorf(ErrMalformed, "the Assertion has no ID")
 	}
-	if n := len(childElements(a, nsAssertion, "Issuer")); n != 1 {
-		return errorf(ErrMalformed, "the Assertion has %d Issuer elements, not one", n)
-	}
-	for _, name := range []string{"Subject", "Conditions"} {
+	for _, name := range []string{"Issuer", "Subject", "Conditions"} {
 		if err := atMostOne(a, nsAssertion, name); err != nil {
 			return err
 		}

@@ -65,6 +65,7 @@ func TestVerifyEachCheck(t *testing.T) {
 	}{
 		{"status", func(d *doc) { d.Status = "urn:oasis:names:tc:SAML:2.0:status:Requester" }, ErrStatus},
 		{"issuer of assertion", func(d *doc) { d.AssertionIssuer = "https://evil.example.com" }, ErrIssuer},
+		{"no assertion issuer", func(d *doc) { d.AssertionIssuer = "" }, ErrIssuer},
 		{"issuer of response", func(d *doc) { d.ResponseIssuer = "https://evil.example.com" }, ErrIssuer},
 		{"destination", func(d *doc) { d.Destination = "https://other.example.com/acs" }, ErrDestination},
 		{"recipient", func(d *doc) { d.Recipient = "https://other.example.com/acs" }, ErrRecipient},
