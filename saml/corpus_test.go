@@ -57,9 +57,9 @@ var corpusRefusedAccepts = map[string]struct {
 	"crewjam-multiple-assertions": {ErrMalformed, "two Assertion elements (with a duplicated ID): check 1 allows at most one anywhere"},
 	"crewjam-onelogin-demo-assertion-signed": {ErrSignature, "the signing certificate's notBefore is after the case's clock (crewjam checked it at a " +
 		"separate signature clock): check 4 uses only certificates valid now"},
-	"gosaml2-oktadev-2":  {ErrSignature, "inclusive C14N 1.1 and a Reference URI of \"\": check 4 requires exclusive C14N and a reference to the signed element's ID"},
-	"gosaml2-oktadev-16": {ErrMalformed, "DEFLATE-compressed payload (HTTP-Redirect encoding) posted to the HTTP-POST endpoint: not XML"},
-	"boxyhq-demo-invalid-char-ref": {ErrMalformed, "&#Xd; (capital X) is not a character reference: the XML is not well-formed"},
+	"gosaml2-oktadev-2":                                    {ErrSignature, "inclusive C14N 1.1 and a Reference URI of \"\": check 4 requires exclusive C14N and a reference to the signed element's ID"},
+	"gosaml2-oktadev-16":                                   {ErrMalformed, "DEFLATE-compressed payload (HTTP-Redirect encoding) posted to the HTTP-POST endpoint: not XML"},
+	"boxyhq-demo-invalid-char-ref":                         {ErrMalformed, "&#Xd; (capital X) is not a character reference: the XML is not well-formed"},
 	"python3-saml-valid-both-signed-strict":                {ErrSignature, "python3-saml's test IdP certificate expired in 2007, before the case's clock: check 4"},
 	"python3-saml-valid-no-response-in-response-to-strict": {ErrSignature, "the same expired certificate"},
 	"python3-saml-response-signed":                         {ErrSignature, "the same expired certificate"},
@@ -89,7 +89,7 @@ var corpusCodeDifferences = map[string]struct {
 	code   Code
 	reason string
 }{
-	"gosaml2-oktadev-12": {ErrMalformed, "the Assertion has no ID: check 1 refuses it (SAML requires the ID, and ssod's replay check needs it) before check 4 would"},
+	"gosaml2-oktadev-12":                   {ErrMalformed, "the Assertion has no ID: check 1 refuses it (SAML requires the ID, and ssod's replay check needs it) before check 4 would"},
 	"python3-saml-status-responder":        {ErrStatus, "no Assertion is malformed only when the status is Success (check 1); the status is Responder"},
 	"boxyhq-salesforce-status-authnfailed": {ErrStatus, "as above: status AuthnFailed and no Assertion"},
 }
