@@ -70,7 +70,16 @@ func (r *Response) Verify(opts VerifyOptions) (*Assertion, error) {
 		return nil, err
 	}
 
-	// 5. Issuer.
+	// 5. Issuer. Empty expectations never match anything (an empty Recipient or Audience in
+	// the document would otherwise equal them).
+	switch {
+	case opts.Issuer == "":
+		return nil, errorf(ErrIssuer, "the integration has no entity_id to compare the Issuer with")
+	case opts.ACSURL == "":
+		return nil, errorf(ErrDestination, "the integration has no single_signon_url to compare the Destination with")
+	case opts.Audience == "":
+		return nil, errorf(ErrAudience, "the integration has no audience_url to compare the Audience with")
+	}
 	issuerEl := firstChild(assertion, nsAssertion, "Issuer")
 	if issuerEl == nil {
 		return nil, errorf(ErrIssuer, "the Assertion has no Issuer")

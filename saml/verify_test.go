@@ -281,3 +281,26 @@ func TestVerifyCommentInNameID(t *testing.T) {
 		t.Errorf("NameID %q", a.NameID)
 	}
 }
+
+// TestVerifyEmptyExpectations: an integration missing a value never accepts a document that
+// leaves the same value empty.
+func TestVerifyEmptyExpectations(t *testing.T) {
+	c := newRSA(t)
+	d := validDoc()
+	xml := d.responseXML(newSigner(c).sign(t, d.assertionXML()))
+	for _, tc := range []struct {
+		change func(*VerifyOptions)
+		want   Code
+	}{
+		{func(o *VerifyOptions) { o.Issuer = "" }, ErrIssuer},
+		{func(o *VerifyOptions) { o.ACSURL = "" }, ErrDestination},
+		{func(o *VerifyOptions) { o.Audience = "" }, ErrAudience},
+		{func(o *VerifyOptions) { o.Now = time.Time{} }, ErrSignature},
+	} {
+		opts := options(certOf(t, 1, c))
+		tc.change(&opts)
+		if _, err := verifyXML(xml, opts); codeOf(err) != tc.want {
+			t.Errorf("got %v, want %s", err, tc.want)
+		}
+	}
+}
