@@ -61,8 +61,16 @@ func verifySignature(what string, el, sig *etree.Element, certs []Certificate, n
 		return signedElement{}, errorf(ErrSignature, "the %s signature is not one ssod verifies: %s", what, err)
 	}
 	base := withInheritedNamespaces(el)
-	sigIndex := sig.Index()
+	baseSig, ok := base.Child[sig.Index()].(*etree.Element)
+	if !ok {
+		return signedElement{}, errorf(ErrSignature, "the %s signature could not be located", what)
+	}
 	hint := keyInfoCertificate(sig)
+	// goxmldsig insists that KeyInfo name a trusted certificate exactly; ssod trusts the
+	// integration's certificates whatever KeyInfo says, so it tries each one without it.
+	for _, ki := range childElements(baseSig, nsDSig, "KeyInfo") {
+		baseSig.RemoveChild(ki)
+	}
 
 	// The certificate KeyInfo names (a hint only: KeyInfo is not signed) goes first, so a
 	// rotation costs one public-key operation in the usual case.
@@ -81,18 +89,10 @@ func verifySignature(what string, el, sig *etree.Element, certs []Certificate, n
 			continue
 		}
 		tried = append(tried, fmt.Sprint(c.ID))
-		work := base.Copy()
-		s, ok := work.Child[sigIndex].(*etree.Element)
-		if !ok {
-			return signedElement{}, errorf(ErrSignature, "the %s signature could not be located", what)
-		}
-		// goxmldsig insists KeyInfo names a trusted certificate exactly; ssod trusts the
-		// integration's certificates whatever KeyInfo says, so it tries each one without it.
-		for _, ki := range childElements(s, nsDSig, "KeyInfo") {
-			s.RemoveChild(ki)
-		}
+		work := base // Validate works on a copy of what it is given
 		if pub, ok := c.Cert.PublicKey.(*ecdsa.PublicKey); ok {
-			if !rawECDSAToASN1(s, pub) {
+			work = base.Copy()
+			if !rawECDSAToASN1(work.Child[baseSig.Index()].(*etree.Element), pub) {
 				lastErr = fmt.Errorf("the ECDSA SignatureValue is not r||s for this key's curve")
 				continue
 			}
