@@ -78,3 +78,27 @@ func TestParseLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestEverySignatureMustVerify: with both the Response and the Assertion signed, one
+// signature by a key the integration does not hold refuses the response, whichever it is.
+func TestEverySignatureMustVerify(t *testing.T) {
+	trusted, stranger := newRSA(t), newRSA(t)
+	d := validDoc()
+	for name, xml := range map[string]string{
+		"assertion by a stranger": newSigner(trusted).sign(t, d.responseXML(newSigner(stranger).sign(t, d.assertionXML()))),
+		"response by a stranger":  newSigner(stranger).sign(t, d.responseXML(newSigner(trusted).sign(t, d.assertionXML()))),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := verifyXML(xml, options(certOf(t, 1, trusted))); codeOf(err) != ErrSignature {
+				t.Fatalf("got %v, want %s", err, ErrSignature)
+			}
+		})
+	}
+	// Each certificate verifies the signature it made: the assertion's decides CertificateID.
+	other := newRSA(t)
+	xml := newSigner(other).sign(t, d.responseXML(newSigner(trusted).sign(t, d.assertionXML())))
+	a, err := verifyXML(xml, options(certOf(t, 1, trusted), certOf(t, 2, other)))
+	if err != nil || a.CertificateID != 1 {
+		t.Fatalf("got %+v, %v", a, err)
+	}
+}
