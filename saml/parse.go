@@ -146,7 +146,7 @@ func documentElement(doc *etree.Document) (*etree.Element, error) {
 			}
 			root = t
 		case *etree.Directive:
-			return nil, errorf(ErrMalformed, "the XML has a DTD or other <! declaration, which is not allowed")
+			return nil, errorf(ErrMalformed, "the XML has a DTD (DOCTYPE) or another markup declaration, which is not allowed")
 		case *etree.ProcInst:
 			if t.Target != "xml" || i != 0 {
 				return nil, errorf(ErrMalformed, "the XML has a processing instruction %s", quote(t.Target))
@@ -280,7 +280,7 @@ func (w *walker) walk(el *etree.Element, sc scope, depth int) error {
 				return err
 			}
 		case *etree.Directive:
-			return errorf(ErrMalformed, "the XML has a <! declaration inside %s", quote(el.FullTag()))
+			return errorf(ErrMalformed, "the XML has a markup declaration inside %s", quote(el.FullTag()))
 		case *etree.ProcInst:
 			return errorf(ErrMalformed, "the XML has a processing instruction inside %s", quote(el.FullTag()))
 		}
