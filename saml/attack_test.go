@@ -54,6 +54,9 @@ func TestRefusesAttacks(t *testing.T) {
 			if got := codeOf(err); got != tc.want {
 				t.Fatalf("got %q (%v), want %q", got, err, tc.want)
 			}
+			if e := err.(*Error); e.Assertion != nil {
+				t.Errorf("a refusal at check %s carries an assertion: %+v", tc.want, e.Assertion)
+			}
 		})
 	}
 }

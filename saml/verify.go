@@ -55,6 +55,20 @@ type Assertion struct {
 // assertion as the verified signature covers it, or an *Error whose Code names the first
 // check that failed. It is safe to call concurrently and reads no clock: opts.Now is the time.
 func (r *Response) Verify(opts VerifyOptions) (*Assertion, error) {
+	var seen *Assertion
+	a, err := r.verify(opts, &seen)
+	if err != nil {
+		if e, ok := err.(*Error); ok && seen != nil {
+			e.Assertion = seen
+		}
+		return nil, err
+	}
+	return a, nil
+}
+
+// verify is Verify; once the signature has verified it sets *seen to what the signed
+// assertion says about itself, for the login trace of a later refusal.
+func (r *Response) verify(opts VerifyOptions, seen **Assertion) (*Assertion, error) {
 	// 3. Status.
 	if !r.StatusOK() {
 		if len(r.statusCodes) == 0 {
@@ -68,6 +82,12 @@ func (r *Response) Verify(opts VerifyOptions) (*Assertion, error) {
 	response, assertion, certID, err := r.verifySignatures(opts)
 	if err != nil {
 		return nil, err
+	}
+	*seen = &Assertion{ID: assertion.SelectAttrValue("ID", ""), CertificateID: certID}
+	if subject := firstChild(assertion, nsAssertion, "Subject"); subject != nil {
+		if v, f, err := subjectNameID(subject); err == nil {
+			(*seen).NameID, (*seen).NameIDFormat = v, f
+		}
 	}
 
 	// 5. Issuer. Empty expectations never match anything (an empty Recipient or Audience in

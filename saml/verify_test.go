@@ -91,8 +91,19 @@ func TestVerifyEachCheck(t *testing.T) {
 			if got := codeOf(err); got != tc.want {
 				t.Fatalf("got %q (%v), want %q", got, err, tc.want)
 			}
-			if e := err.(*Error); strings.Contains(e.Message, "<") {
+			e := err.(*Error)
+			if strings.Contains(e.Message, "<") {
 				t.Errorf("message carries markup: %s", e.Message)
+			}
+			// After the signature (check 4), the refusal carries the verified assertion's
+			// identity for the login trace; before it, nothing from the document.
+			switch {
+			case tc.want == ErrStatus && e.Assertion != nil:
+				t.Errorf("status refusal carries an assertion: %+v", e.Assertion)
+			case tc.want != ErrStatus && (e.Assertion == nil || e.Assertion.ID != "_a1" || e.Assertion.CertificateID != 1):
+				t.Errorf("refusal after check 4 carries %+v", e.Assertion)
+			case tc.want != ErrStatus && tc.want != ErrSubject && e.Assertion.NameID != "alice@example.com":
+				t.Errorf("refusal after check 4 carries NameID %q", e.Assertion.NameID)
 			}
 		})
 	}
