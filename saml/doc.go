@@ -14,7 +14,9 @@
 // Verify runs checks 3 to 11 of CONTRACT.md in the contract's order and the part of check 12
 // that needs no storage (the Response's and the confirmation's InResponseTo agree). The
 // caller checks a.InResponseTo against its outstanding requests and records a.ID until
-// a.NotOnOrAfter plus the skew, once, across instances.
+// a.NotOnOrAfter plus the skew, once, across instances. A refusal at checks 5 to 11 carries
+// in Error.Assertion the ID, NameID and certificate of the assertion the verified signature
+// covers, for the login trace; a refusal at checks 1 to 4 carries nothing from the document.
 //
 // # What it refuses, and why
 //
