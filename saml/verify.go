@@ -69,6 +69,7 @@ func (r *Response) Verify(opts VerifyOptions) (*Assertion, error) {
 // verify is Verify; once the signature has verified it sets *seen to what the signed
 // assertion says about itself, for the login trace of a later refusal.
 func (r *Response) verify(opts VerifyOptions, seen **Assertion) (*Assertion, error) {
+	opts.Skew = max(opts.Skew, 0) // a negative skew would shorten validity, not widen it: treat as none
 	// 3. Status.
 	if !r.StatusOK() {
 		if len(r.statusCodes) == 0 {
