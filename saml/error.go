@@ -32,9 +32,9 @@ type Error struct {
 	Code    Code
 	Message string
 	// Assertion is set when a check after the signature's refused (5 to 11, or the two
-	// InResponseTo disagreeing): the ID, NameID,
-	// NameIDFormat and CertificateID of the assertion the verified signature covers, for the
-	// login trace (which must never show an unverified NameID). Nil otherwise.
+	// InResponseTo disagreeing): the ID, NameID, NameIDFormat and CertificateID of the
+	// assertion the verified signature covers, for the login trace (which must never show
+	// an unverified NameID). Nil otherwise.
 	Assertion *Assertion
 }
 
