@@ -25,6 +25,9 @@ const (
 	// IdPCerts is a folder of real IdP signing certificates (see the
 	// README's Tests section for where they come from).
 	IdPCerts = "SSOD_TEST_IDP_CERTS"
+	// SAMLCorpora is the folder of public SAML responses with its
+	// MANIFEST.json (see the README's Tests section).
+	SAMLCorpora = "SSOD_TEST_SAML_CORPORA"
 )
 
 // CI reports whether the tests run under CI (CI=true, as CI services set
