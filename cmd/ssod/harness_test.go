@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -95,6 +101,109 @@ func startServer(t *testing.T, dsn string, args ...string) *testServer {
 			t.Fatalf("ssod serve did not start:\n%s", logs.String())
 		}
 	}
+}
+
+// documentedBuild is the README's build command. Tests that run the binary
+// build it exactly this way, so the binary they test is the one the README
+// promises: static, with no dynamic loader or libc to match.
+const documentedBuild = "CGO_ENABLED=0 go build -o ssod ./cmd/ssod"
+
+// ssodBuild is the binary built once per run of this package's tests.
+var ssodBuild struct {
+	sync.Mutex
+	bin string
+	err error
+}
+
+// buildSSOD returns the binary that documentedBuild makes from this module,
+// having checked that it is static.
+func buildSSOD(t testing.TB) string {
+	t.Helper()
+	ssodBuild.Lock()
+	defer ssodBuild.Unlock()
+	if ssodBuild.bin == "" && ssodBuild.err == nil {
+		ssodBuild.bin, ssodBuild.err = runDocumentedBuild()
+	}
+	if ssodBuild.err != nil {
+		t.Fatal(ssodBuild.err)
+	}
+	return ssodBuild.bin
+}
+
+// removeBuild deletes what buildSSOD made, once the tests are done.
+func removeBuild() {
+	ssodBuild.Lock()
+	defer ssodBuild.Unlock()
+	if ssodBuild.bin != "" {
+		os.RemoveAll(filepath.Dir(ssodBuild.bin))
+	}
+}
+
+func runDocumentedBuild() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "ssod-build-")
+	if err != nil {
+		return "", err
+	}
+	// documentedBuild is VAR=VALUE go build -o NAME PACKAGE: run it from the
+	// module root, with NAME placed in dir.
+	words := strings.Fields(documentedBuild)
+	bin := filepath.Join(dir, "ssod")
+	args := slices.Clone(words[2:])
+	args[slices.Index(args, "-o")+1] = bin
+	cmd := exec.Command(words[1], args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), words[0])
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("%s: %v\n%s", documentedBuild, err, out)
+	}
+	if err := checkStatic(bin); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("%s: %w", documentedBuild, err)
+	}
+	return bin, nil
+}
+
+// checkStatic fails for an ELF binary that asks for a dynamic loader or
+// shared libraries. Only Linux and the BSDs have static Go binaries (macOS
+// always links its system library), so elsewhere it checks nothing.
+func checkStatic(bin string) error {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		return nil
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			return fmt.Errorf("%s is dynamically linked (it has a %v program header)", bin, p.Type)
+		}
+	}
+	if libs, err := f.ImportedLibraries(); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
+		return err
+	} else if len(libs) > 0 {
+		return fmt.Errorf("%s needs shared libraries %v", bin, libs)
+	}
+	return nil
+}
+
+// moduleRoot is the directory of this module's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(out)))
+	if root == "." || root == "" {
+		return filepath.Abs(filepath.Join("..", ".."))
+	}
+	return root, nil
 }
 
 // settledLogs returns the server log once every line written so far has

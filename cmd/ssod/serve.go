@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,8 +39,8 @@ const (
 // request: about 5% more GETs per second (BENCHMARKS.md).
 const gcPercent = 300
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	fs := flagSet("serve", stderr)
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flagSet("serve")
 	addr := envString(fs, getenv, "addr", "SSOD_ADDR", "localhost:8080", "address to listen on")
 	dsn := dbFlag(fs, getenv)
 	publicURL := envString(fs, getenv, "public-url", "SSOD_PUBLIC_URL", "", "base URL the IdP reaches ssod at (default http://ADDR)")
@@ -50,7 +52,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	tlsKey := envString(fs, getenv, "tls-key", "SSOD_TLS_KEY", "", "PEM private key file for --tls-cert")
 	keyCacheTTL := fs.Duration("key-cache-ttl", 5*time.Second, "how long a looked-up API key is trusted before the database is asked again (0: always ask); a revocation takes this long to bite")
 	headerTimeout := fs.Duration("header-timeout", readHeaderTimeout, "how long a client may take to send its request headers")
-	if rest, err := parseArgs(fs, args); err != nil {
+	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
 	} else if len(rest) > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", rest[0])
@@ -71,8 +73,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("serve: --tls-cert and --tls-key go together")
 	}
+	if *publicURL != "" {
+		if err := checkPublicURL(*publicURL); err != nil {
+			return err
+		}
+	}
+	db, err := parseDatabase("--db", *dsn)
+	if err != nil {
+		return err
+	}
 
-	store, err := openStore(ctx, *dsn)
+	// Listen before touching the database, so that a busy port leaves no
+	// new database file and no first-start key behind.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close() // for the returns before Serve owns it
+	if db.path != "" && !db.memory {
+		release, err := lockDatabase(db.path)
+		if err != nil {
+			return fmt.Errorf("--db %w", err)
+		}
+		defer release()
+	}
+	store, err := db.open(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -83,10 +108,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	scheme := "http"
 	if *tlsCert != "" {
 		scheme = "https"
@@ -153,6 +174,37 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	logger.Info("ssod stopped")
 	return nil
+}
+
+// checkPublicURL refuses a --public-url that the SAML URLs cannot be built
+// on: IdPs and browsers are sent to it, so it must be an absolute http(s)
+// URL with a host, to which a path can be appended.
+func checkPublicURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("--public-url %q: %w", s, err)
+	}
+	var problem string
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		problem = "want an absolute http:// or https:// URL"
+	case u.Host == "" || u.Hostname() == "":
+		problem = "want a host"
+	case u.User != nil:
+		problem = "want no user or password in it"
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#"):
+		problem = "want no query or fragment: paths are appended to it"
+	case strings.HasSuffix(u.Host, ":") || (u.Port() != "" && !validPort(u.Port())):
+		problem = "want a port from 1 to 65535"
+	default:
+		return nil
+	}
+	return fmt.Errorf("--public-url %q: %s, such as https://sso.example.com", s, problem)
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535 && p[0] != '+'
 }
 
 func newLogger(lw *logWriter, format, level string) (*slog.Logger, error) {
