@@ -331,3 +331,80 @@ func TestOneServerPerSQLiteFile(t *testing.T) {
 		t.Errorf("the next server lists %d integrations, want 1", len(list))
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]uint64{"0": 0, "512": 512, "10B": 10, "4KiB": 4 << 10, "64MiB": 64 << 20, "2GiB": 2 << 30, "1TiB": 1 << 40} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "MiB", "-1MiB", "64MB", "1.5GiB", "99999999TiB"} {
+		if got, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", bad, got)
+		}
+	}
+}
+
+// TestReadyzChecksFreeDisk proves the 503 without filling a disk: a minimum
+// larger than any disk stands for a full one.
+func TestReadyzChecksFreeDisk(t *testing.T) {
+	ts := startServer(t, "", "--min-free-disk", "1000000TiB")
+	r := ts.client("").do("GET", "/readyz", nil)
+	wantError(t, r, 503, "", "internal")
+	if p := decode[[]problem](t, r); !strings.Contains(p[0].Message, "free, below the minimum of 1048576000000.0 MiB") {
+		t.Errorf("503 says %q, want the free space and the minimum", p[0].Message)
+	}
+	if r := ts.client("").do("GET", "/healthz", nil); r.Status != 200 {
+		t.Errorf("/healthz -> %d while the disk is full; it only says the process serves", r.Status)
+	}
+	// An in-memory database has no disk to fill.
+	mem := startServer(t, ":memory:", "--min-free-disk", "1000000TiB")
+	if r := mem.client("").do("GET", "/readyz", nil); r.Status != 200 {
+		t.Errorf("/readyz on :memory: -> %d %s", r.Status, r.Body)
+	}
+}
+
+// TestReadyzOnFullDisk fills a small tmpfs under a real server. It needs
+// permission to mount one (root on Linux) and says so when it has none.
+func TestReadyzOnFullDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a file system; not in -short")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("SKIP: cannot mount a tmpfs to fill (%v: %s); TestReadyzChecksFreeDisk covers the check", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() { // registered first, so it runs after the server stops
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	ts := startServer(t, filepath.Join(dir, "ssod.db"), "--min-free-disk", "4MiB")
+	anon := ts.client("")
+	if r := anon.do("GET", "/readyz", nil); r.Status != 200 {
+		t.Fatalf("/readyz on an empty tmpfs -> %d %s", r.Status, r.Body)
+	}
+	fill := filepath.Join(dir, "fill")
+	f, err := os.Create(fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			break // ENOSPC: the disk is full
+		}
+	}
+	f.Close()
+	r := anon.do("GET", "/readyz", nil)
+	wantError(t, r, 503, "", "internal")
+	if p := decode[[]problem](t, r); !strings.Contains(p[0].Message, "0.0 MiB free") {
+		t.Errorf("503 on a full disk says %q", p[0].Message)
+	}
+	if err := os.Remove(fill); err != nil {
+		t.Fatal(err)
+	}
+	if r := anon.do("GET", "/readyz", nil); r.Status != 200 {
+		t.Errorf("/readyz once the disk has room again -> %d %s", r.Status, r.Body)
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -52,6 +54,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	tlsKey := envString(fs, getenv, "tls-key", "SSOD_TLS_KEY", "", "PEM private key file for --tls-cert")
 	keyCacheTTL := fs.Duration("key-cache-ttl", 5*time.Second, "how long a looked-up API key is trusted before the database is asked again (0: always ask); a revocation takes this long to bite")
 	headerTimeout := fs.Duration("header-timeout", readHeaderTimeout, "how long a client may take to send its request headers")
+	minFreeDisk := envString(fs, getenv, "min-free-disk", "SSOD_MIN_FREE_DISK", "64MiB", "SQLite: /readyz answers 503 while the database's file system has less free space (0: no check)")
 	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -81,6 +84,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	db, err := parseDatabase("--db", *dsn)
 	if err != nil {
 		return err
+	}
+	minFree, err := parseSize(*minFreeDisk)
+	if err != nil {
+		return fmt.Errorf("--min-free-disk: %w", err)
 	}
 
 	// Listen before touching the database, so that a busy port leaves no
@@ -133,6 +140,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		PublicURL:   *publicURL,
 		Logger:      logger,
 		KeyCacheTTL: *keyCacheTTL,
+		Disk:        diskCheck(db, minFree),
 	})
 	if err != nil {
 		return err
@@ -174,6 +182,42 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("ssod stopped")
 	return nil
+}
+
+// diskCheck is the readiness check of the disk under a SQLite file, or nil
+// where there is none to make: PostgreSQL watches its own disk, and memory is
+// not on one.
+func diskCheck(db database, minFree uint64) *httpapi.DiskCheck {
+	if db.path == "" || db.memory || minFree == 0 || !canCheckDisk {
+		return nil
+	}
+	path := db.path
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real // the file system of the file itself, not of a link to it
+	}
+	dir := filepath.Dir(path)
+	return &httpapi.DiskCheck{Min: minFree, Free: func() (uint64, error) { return freeDisk(dir) }}
+}
+
+// parseSize reads a byte count such as 64MiB, 1GiB or 0: a whole number with
+// an optional unit B, KiB, MiB, GiB or TiB.
+func parseSize(s string) (uint64, error) {
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+	num, shift := s, uint(0)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, shift = n, u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(num), 10, 64)
+	if err != nil || n > math.MaxUint64>>shift {
+		return 0, fmt.Errorf("%q: want a size such as 64MiB, 1GiB or 0", s)
+	}
+	return n << shift, nil
 }
 
 // checkPublicURL refuses a --public-url that the SAML URLs cannot be built
