@@ -51,6 +51,7 @@ type testServer struct {
 	DSN  string
 	Key  string // the first-start key of account "main"
 	Logs *syncBuffer
+	stop func() // shuts the server down and waits; also run when the test ends
 }
 
 // env is a getenv that knows only the given variables.
@@ -69,31 +70,38 @@ func startServer(t *testing.T, dsn string, args ...string) *testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	rememberLogs(logs)
-	done := make(chan error, 1)
+	var err error
+	exited := make(chan struct{})
 	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)
-	go func() { done <- run(ctx, all, env(nil), io.Discard, logs) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("ssod serve stopped with %v", err)
+	go func() { err = run(ctx, all, env(nil), io.Discard, logs); close(exited) }()
+	ts := &testServer{t: t, DSN: dsn, Logs: logs}
+	var once sync.Once
+	ts.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-exited:
+				if err != nil && ts.URL != "" {
+					t.Errorf("ssod serve stopped with %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("ssod serve did not stop within 30s")
 			}
-		case <-time.After(30 * time.Second):
-			t.Error("ssod serve did not stop within 30s")
-		}
-	})
+		})
+	}
+	t.Cleanup(ts.stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if m := listenLine.FindStringSubmatch(logs.String()); m != nil {
-			key := keyPattern.FindString(logs.String())
-			if key != "" {
-				rememberSecret(key[26:])
+			ts.Key = keyPattern.FindString(logs.String())
+			if ts.Key != "" {
+				rememberSecret(ts.Key[26:])
 			}
-			return &testServer{t: t, URL: "http://" + m[1], DSN: dsn, Key: key, Logs: logs}
+			ts.URL = "http://" + m[1]
+			return ts
 		}
 		select {
-		case err := <-done:
+		case <-exited:
 			t.Fatalf("ssod serve exited early: %v\n%s", err, logs.String())
 		case <-time.After(10 * time.Millisecond):
 		}
