@@ -25,7 +25,8 @@ import (
 	"github.com/ssod/ssod"
 )
 
-// Store is an ssod.Store backed by one SQLite database file.
+// Store is an ssod.Store backed by one SQLite database file, or by a database
+// in memory.
 type Store struct {
 	writer *sql.DB // one connection: SQLite allows one writer at a time anyway
 	reader *sql.DB // read-only pool; WAL lets it run beside the writer

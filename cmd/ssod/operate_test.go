@@ -155,6 +155,16 @@ func TestServeListensBeforeTouchingTheDatabase(t *testing.T) {
 	if keyPattern.MatchString(stderr.String()) {
 		t.Errorf("serve on a busy port printed a first-start key:\n%s", stderr.String())
 	}
+	// So do TLS files that cannot be loaded.
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	stderr.Reset()
+	err = run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--tls-cert", missing, "--tls-key", missing}, env(nil), &bytes.Buffer{}, &stderr)
+	if err == nil || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("serve with a missing TLS certificate: %v; want an error naming it", err)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) || keyPattern.MatchString(stderr.String()) {
+		t.Errorf("serve with a missing TLS certificate created the database or printed a key (%v)", err)
+	}
 }
 
 func TestPublicURLMustBeAbsoluteHTTP(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -75,6 +76,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("serve: --tls-cert and --tls-key go together")
+	}
+	var tlsConfig *tls.Config
+	if *tlsCert != "" {
+		// Loaded now, not by ServeTLS, so that bad files stop the start
+		// before anything else happens.
+		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert %s, --tls-key %s: %w", *tlsCert, *tlsKey, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}}
 	}
 	if *publicURL != "" {
 		if err := checkPublicURL(*publicURL); err != nil {
@@ -154,14 +165,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		TLSConfig:         tlsConfig,
 	}
 	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "shared_rate_limit", *redisURL != "")
 	_ = logs.Flush() // operators and scripts wait for this line
 
 	served := make(chan error, 1)
 	go func() {
-		if *tlsCert != "" {
-			served <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+		if tlsConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
 		} else {
 			served <- srv.Serve(ln)
 		}
