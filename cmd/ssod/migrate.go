@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -24,6 +25,9 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	toDB, err := parseDatabase("--to", *to)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if toDB.memory {
+		return errors.New("migrate: --to :memory: would copy into a database that ends with this command")
 	}
 	src, err := fromDB.open(ctx, false) // a missing file would copy nothing
 	if err != nil {

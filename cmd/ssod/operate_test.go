@@ -109,6 +109,9 @@ func TestCommandsRefuseMissingDatabase(t *testing.T) {
 	if _, err := runCLI(t, "migrate", "--from", "sqlite:"+missing, "--to", filepath.Join(dir, "copy.db")); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("migrate from a missing file: %v; want a refusal naming it", err)
 	}
+	if _, err := runCLI(t, "migrate", "--from", "sqlite:"+newDatabase(t), "--to", ":memory:"); err == nil {
+		t.Error("migrate into :memory:, which ends with the command, succeeded")
+	}
 	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
 		t.Errorf("a refused command created %s", entries[0].Name())
 	}

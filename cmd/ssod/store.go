@@ -29,22 +29,22 @@ type database struct {
 // PostgreSQL; ":memory:" (also written file::memory: or sqlite::memory:) an
 // in-memory SQLite database; anything else is a SQLite file path,
 // optionally written sqlite:PATH.
-func parseDatabase(flag, value string) (database, error) {
+func parseDatabase(flagName, value string) (database, error) {
 	if isPostgres(value) {
-		return database{flag: flag, dsn: value}, nil
+		return database{flag: flagName, dsn: value}, nil
 	}
 	path := strings.TrimPrefix(value, "sqlite:")
 	switch {
 	case path == "":
-		return database{}, fmt.Errorf("%s: empty database path", flag)
+		return database{}, fmt.Errorf("%s: empty database path", flagName)
 	case path == sqlite.Memory || path == "file::memory:":
-		return database{flag: flag, path: sqlite.Memory, memory: true}, nil
+		return database{flag: flagName, path: sqlite.Memory, memory: true}, nil
 	case strings.HasPrefix(path, "file:"):
 		// SQLite would read this as a URI; ssod would create a file named
 		// after it.
-		return database{}, fmt.Errorf("%s %s: want a file path, sqlite:PATH or :memory:, not a SQLite URI", flag, value)
+		return database{}, fmt.Errorf("%s %s: want a file path, sqlite:PATH or :memory:, not a SQLite URI", flagName, value)
 	}
-	return database{flag: flag, path: path}, nil
+	return database{flag: flagName, path: path}, nil
 }
 
 // String names the database in messages: the file path, or the URL without
