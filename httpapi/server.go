@@ -35,6 +35,9 @@ type Config struct {
 	Disk *DiskCheck
 	// SAML configures the public sign-in paths.
 	SAML SAMLConfig
+	// SignIn keeps sign-ins; when nil, Store's own if it has one. (A
+	// wrapping store, like the read cache, may not pass them on.)
+	SignIn ssod.SignInStore
 }
 
 // SAMLConfig is how ssod serves sign-ins (README, "SAML sign-in").
@@ -98,11 +101,13 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	// Until every store keeps sign-ins, a server on one that does not
-	// answers the sign-in paths with 500.
-	if si, ok := cfg.Store.(ssod.SignInStore); ok {
+	// A server on a store that keeps no sign-ins answers the sign-in paths
+	// with 500.
+	s.signIn = cfg.SignIn
+	if si, ok := cfg.Store.(ssod.SignInStore); ok && s.signIn == nil {
 		s.signIn = si
-	} else {
+	}
+	if s.signIn == nil {
 		s.signIn = noSignIn{}
 	}
 	if shared, ok := s.limiter.(ratelimit.Shared); ok {

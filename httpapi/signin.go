@@ -186,6 +186,10 @@ func (s *Server) consume(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return res
 	}
 	res.known = a
+	if !ssod.ValidSignInID(a.ID) {
+		res.err = ssod.Errorf(codeMalformed, "the assertion's ID is longer than the %d bytes ssod remembers", ssod.MaxSignInIDLength)
+		return res
+	}
 
 	// 12 and 13 write what every instance must see; they finish even if the client leaves.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signInWriteTimeout)

@@ -723,3 +723,23 @@ func TestSignInLogsNoDocument(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayHorizon: an accepted assertion is remembered at least as long as Verify could
+// still accept it (now - skew < NotOnOrAfter), in whole seconds rounded up.
+func TestReplayHorizon(t *testing.T) {
+	base := time.Unix(1_800_000_000, 0)
+	for _, c := range []struct {
+		notOnOrAfter time.Time
+		skew         time.Duration
+		want         int64
+	}{
+		{base, 3 * time.Minute, 1_800_000_180},
+		{base.Add(500 * time.Millisecond), 0, 1_800_000_001},
+		{base.Add(time.Nanosecond), time.Minute, 1_800_000_061},
+		{base, -time.Minute, 1_800_000_000}, // a negative skew counts as none
+	} {
+		if got := replayHorizon(c.notOnOrAfter, c.skew); got != c.want {
+			t.Errorf("replayHorizon(%v, %v) = %d, want %d", c.notOnOrAfter, c.skew, got, c.want)
+		}
+	}
+}
