@@ -39,6 +39,7 @@ func TestEndToEnd(t *testing.T) {
 		{"RevocationBitesWithinKeyCacheTTL", testRevocationBitesWithinKeyCacheTTL},
 		{"HammerOneCertificate", testHammerOneCertificate},
 		{"Limits", testLimits},
+		{"SignIn", testSignIn},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
