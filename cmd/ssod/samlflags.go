@@ -20,6 +20,8 @@ const (
 	// maxSAMLSkew bounds --saml-clock-skew: more would let an expired assertion in for
 	// longer than any clock is wrong.
 	maxSAMLSkew = time.Hour
+	// samlRedisPrefix namespaces the per-address counters in a shared Redis.
+	samlRedisPrefix = "ssod:samlratelimit:"
 )
 
 // parseSAMLFlags reads the SAML sign-in flags; the limiter is left to the caller.

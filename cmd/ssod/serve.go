@@ -148,12 +148,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer closeLimiter()
-	// The public SAML paths have budgets of their own, per client address.
-	samlCfg.Limiter, closeLimiter, err = newLimiter(ctx, samlLimits, *redisURL, "ssod:samlratelimit:", *redisTimeout, logger)
-	if err != nil {
-		return err
+	// The public SAML paths have budgets of their own, per client address,
+	// on the same Redis connection when there is one.
+	if rl, ok := limiter.(*ratelimit.Redis); ok && samlLimits.Enabled() {
+		samlCfg.Limiter = rl.Budget(samlLimits, samlRedisPrefix)
+	} else {
+		samlCfg.Limiter, closeLimiter, err = newLimiter(ctx, samlLimits, *redisURL, samlRedisPrefix, *redisTimeout, logger)
+		if err != nil {
+			return err
+		}
+		defer closeLimiter()
 	}
-	defer closeLimiter()
 	api, err := httpapi.NewServer(httpapi.Config{
 		Store:       store,
 		Limiter:     limiter,
