@@ -266,8 +266,10 @@ func TestInteropMatrix(t *testing.T) {
 					} else {
 						responses[i] = docs[i].responseXML(stripXMLDecl(out[j]))
 					}
-					if !strings.Contains(responses[i], "SignatureValue") {
-						t.Fatalf("%s: the signer left no signature:\n%s", cases[i].name, responses[i])
+					// The row must test the placement it names: one signature, over that element.
+					uri := map[bool]string{false: `URI="#_a1"`, true: `URI="#_r1"`}[b.response]
+					if strings.Count(responses[i], "SignatureValue>") != 2 || !strings.Contains(responses[i], uri) {
+						t.Fatalf("%s: the signer did not sign exactly the %s (want one Reference %s):\n%s", cases[i].name, root, uri, responses[i])
 					}
 				}
 			}
