@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -44,6 +45,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, []problemJSON{{Message: "the database does not answer", ErrorID: string(ssod.EInternal)}})
 		return
 	}
+	if problem, err := s.disk.check(); problem != "" {
+		s.log.ErrorContext(ctx, "readiness: "+problem, "request_id", infoFrom(ctx).id, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, []problemJSON{{Message: problem, ErrorID: string(ssod.EInternal)}})
+		return
+	}
 	ready := statusJSON{Status: "ready"}
 	if shared, ok := s.limiter.(ratelimit.Shared); ok {
 		ready.RateLimiter = "available"
@@ -52,4 +58,35 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, ready)
+}
+
+// DiskCheck is the readiness check of the disk a database file lives on: a
+// full disk fails every write, so the instance should leave the load
+// balancer before that, not after.
+type DiskCheck struct {
+	// Free reports the bytes available for the database to grow into.
+	Free func() (uint64, error)
+	// Min is the least free space at which the instance is ready.
+	Min uint64
+}
+
+// check says why the disk is not ready, in words fit for the client (err,
+// for the log only, may name paths); "" is ready. A nil check is ready.
+func (d *DiskCheck) check() (problem string, err error) {
+	if d == nil {
+		return "", nil
+	}
+	free, err := d.Free()
+	if err != nil {
+		return "the free space of the database's disk cannot be read", err
+	}
+	if free < d.Min {
+		return fmt.Sprintf("the database's disk has %s free, below the minimum of %s", mebibytes(free), mebibytes(d.Min)), nil
+	}
+	return "", nil
+}
+
+// mebibytes shows a size to one decimal place of a MiB.
+func mebibytes(n uint64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }

@@ -29,6 +29,9 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Disk, when set, makes /readyz answer 503 while the database's disk is
+	// nearly full.
+	Disk *DiskCheck
 }
 
 // maxCachedKeys bounds the key cache: far more keys than one deployment
@@ -47,6 +50,7 @@ type Server struct {
 	handler   http.Handler // the middleware chain around mux, built once
 	document  []byte       // ssod's OpenAPI document, served at /openapi.json
 	metrics   *metrics
+	disk      *DiskCheck
 }
 
 // NewServer returns the API handler for cfg.
@@ -64,6 +68,7 @@ func NewServer(cfg Config) (*Server, error) {
 		log:       cfg.Logger,
 		now:       cfg.Now,
 		mux:       http.NewServeMux(),
+		disk:      cfg.Disk,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -10,9 +10,11 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -23,11 +25,13 @@ import (
 	"github.com/ssod/ssod"
 )
 
-// Store is an ssod.Store backed by one SQLite database file.
+// Store is an ssod.Store backed by one SQLite database file, or by a database
+// in memory.
 type Store struct {
 	writer *sql.DB // one connection: SQLite allows one writer at a time anyway
 	reader *sql.DB // read-only pool; WAL lets it run beside the writer
 	reads  *prepared
+	keep   *memoryKeeper // for an in-memory database only
 	// Writes go to one goroutine that commits them in batches (see
 	// commit.go); closing stops it.
 	writes    chan *writeRequest
@@ -56,37 +60,110 @@ const writerParams = commonPragmas +
 // memory.
 const readerParams = commonPragmas + "&_pragma=query_only(1)&_pragma=cache_size(-4096)"
 
+// Memory is the path that selects a database held in memory for the life of
+// the Store, as SQLite's own ":memory:" does.
+const Memory = ":memory:"
+
 // Open opens the database file at path, creating it if needed, and brings its
-// schema up to date. The caller must Close the store.
+// schema up to date; path Memory opens a new, empty in-memory database. The
+// caller must Close the store.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, "")
+}
+
+// OpenExisting is Open for a database file that must already exist: it never
+// creates one, so a mistyped path fails (with an error wrapping
+// fs.ErrNotExist) instead of showing an empty new database.
+func OpenExisting(ctx context.Context, path string) (*Store, error) {
+	if path == Memory {
+		return nil, errors.New("sqlite: open: an in-memory database exists only inside the process that made it")
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	// mode=rw keeps SQLite from creating the file should it vanish between
+	// the check above and the open.
+	return open(ctx, path, "mode=rw&")
+}
+
+func open(ctx context.Context, path, mode string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: open: empty database path")
 	}
-	writer, err := openDB(ctx, path, writerParams, 1)
+	// The driver reads _pragma and _txlock from SQLite's URI form,
+	// "file:PATH?params".
+	name := "file:" + uriEscaper.Replace(path) + "?" + mode
+	var keep *memoryKeeper
+	if path == Memory {
+		var err error
+		if keep, err = openMemory(ctx); err != nil {
+			return nil, err
+		}
+		name = keep.name
+	}
+	writer, err := openDB(ctx, name+writerParams, 1)
 	if err != nil {
+		keep.close()
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
 	if err := migrate(ctx, writer); err != nil {
 		writer.Close()
+		keep.close()
 		return nil, err
 	}
-	reader, err := openDB(ctx, path, readerParams, max(4, runtime.NumCPU()))
+	reader, err := openDB(ctx, name+readerParams, max(4, runtime.NumCPU()))
 	if err != nil {
 		writer.Close()
+		keep.close()
 		return nil, fmt.Errorf("sqlite: open reader: %w", err)
 	}
 	s := &Store{
-		writer: writer, reader: reader, reads: newPrepared(reader),
+		writer: writer, reader: reader, reads: newPrepared(reader), keep: keep,
 		writes: make(chan *writeRequest), closing: make(chan struct{}), loopDone: make(chan struct{}),
 	}
 	go s.commitLoop()
 	return s, nil
 }
 
+// memoryKeeper holds one connection to an in-memory database, because the
+// memdb VFS frees the database when its last connection closes, and
+// database/sql may close and reopen the pools' connections.
+type memoryKeeper struct {
+	name string // "file:/NAME?vfs=memdb&", to which the pools add params
+	db   *sql.DB
+	conn *sql.Conn
+}
+
+// openMemory makes a new in-memory database. Each connection to ":memory:"
+// would get a database of its own; the memdb VFS shares one among all
+// connections that name it with a leading "/", with SQLite's usual locking
+// (busy_timeout applies, unlike shared-cache mode). A random name keeps two
+// stores in one process apart.
+func openMemory(ctx context.Context) (*memoryKeeper, error) {
+	k := &memoryKeeper{name: "file:/ssod-memory-" + rand.Text() + "?vfs=memdb&"}
+	var err error
+	if k.db, err = sql.Open("sqlite", k.name+commonPragmas); err != nil {
+		return nil, fmt.Errorf("sqlite: open in-memory database: %w", err)
+	}
+	if k.conn, err = k.db.Conn(ctx); err != nil {
+		k.db.Close()
+		return nil, fmt.Errorf("sqlite: open in-memory database: %w", err)
+	}
+	return k, nil
+}
+
+// close lets the in-memory database go; nil (a file database) does nothing.
+func (k *memoryKeeper) close() error {
+	if k == nil {
+		return nil
+	}
+	return errors.Join(k.conn.Close(), k.db.Close())
+}
+
 // openDB opens a pool of at most conns connections and pings it, so that a
 // bad path or pragma fails Open rather than the first request.
-func openDB(ctx context.Context, path, params string, conns int) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", dsn(path, params))
+func openDB(ctx context.Context, name string, conns int) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", name)
 	if err != nil {
 		return nil, err
 	}
@@ -102,12 +179,6 @@ func openDB(ctx context.Context, path, params string, conns int) (*sql.DB, error
 // uriEscaper escapes what SQLite's URI filenames would otherwise read as
 // syntax: '%' starts an escape, '?' the query and '#' the fragment.
 var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
-
-// dsn builds the driver's URI form, "file:PATH?params", which is the form the
-// driver reads _pragma and _txlock from.
-func dsn(path, params string) string {
-	return "file:" + uriEscaper.Replace(path) + "?" + params
-}
 
 // Ping reports whether both pools answer.
 func (s *Store) Ping(ctx context.Context) error {
@@ -128,7 +199,7 @@ func (s *Store) Close() error {
 	s.reads.close()
 	rerr := s.reader.Close()
 	werr := s.writer.Close()
-	if err := errors.Join(rerr, werr); err != nil {
+	if err := errors.Join(rerr, werr, s.keep.close()); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil

@@ -234,7 +234,9 @@ func ssodCLI(ctx context.Context, bin string, args ...string) (string, error) {
 	return strings.TrimSpace(stdout.String()), nil
 }
 
-// buildSSOD builds ./cmd/ssod of the module this program is run in.
+// buildSSOD builds ./cmd/ssod of the module this program is run in, the
+// way the README says to build it (static, without cgo), so that what is
+// measured is what is deployed.
 func buildSSOD(ctx context.Context, dir string) (string, error) {
 	root, err := moduleRoot(ctx)
 	if err != nil {
@@ -243,8 +245,9 @@ func buildSSOD(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "ssod")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/ssod")
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/ssod: %w\n%s", err, out)
+		return "", fmt.Errorf("CGO_ENABLED=0 go build ./cmd/ssod: %w\n%s", err, out)
 	}
 	return bin, nil
 }

@@ -13,8 +13,8 @@ import (
 )
 
 // admin runs the accounts and keys subcommands against the database.
-func admin(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flagSet(cmd, stderr)
+func admin(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flagSet(cmd)
 	dsn := dbFlag(fs, getenv)
 	var parent, account, scopes, name *string
 	var limit *int
@@ -34,7 +34,7 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
-	pos, err := parseArgs(fs, args)
+	pos, err := parseArgs(fs, args, stdout)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,11 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 	if len(pos) != wantArgs {
 		return fmt.Errorf("%s: want %d argument(s), got %d\n%s", cmd, wantArgs, len(pos), usage)
 	}
-	store, err := openStore(ctx, *dsn)
+	db, err := parseDatabase("--db", *dsn)
+	if err != nil {
+		return err
+	}
+	store, err := db.open(ctx, false)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ssod/ssod/sqlite"
 )
 
 func runCLI(t *testing.T, args ...string) (string, error) {
@@ -15,8 +17,23 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
+// newDatabase makes an empty, migrated SQLite database, as the first
+// `ssod serve` would, for commands that refuse a missing file.
+func newDatabase(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ssod.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestKeysCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "ssod.db")
+	db := newDatabase(t)
 	if _, err := runCLI(t, "accounts", "create", "acme", "--db", db); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -53,7 +52,7 @@ func TestCrashSafety(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 
 	dir := t.TempDir()
-	bin := crashBuild(t, dir)
+	bin := buildSSOD(t)
 	db := filepath.Join(dir, "ssod.db")
 	pool := crashCertPool(t, 32)
 
@@ -111,23 +110,6 @@ func TestCrashSafety(t *testing.T) {
 	crashIntegrityCheck(t, db)
 	t.Logf("TOTAL: %d kills, %d acknowledged writes verified, %d refused writes absent, %d in-flight writes (%d applied whole, %d not at all), integrity_check ok %d times",
 		kills, st.acked, st.refused, st.inFlight, st.applied, st.notApplied, kills+1)
-}
-
-// crashBuild builds ./cmd/ssod from the module root into dir.
-func crashBuild(t *testing.T, dir string) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	if err != nil || root == "." || root == "" {
-		root = filepath.Join("..", "..")
-	}
-	bin := filepath.Join(dir, "ssod")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ssod")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // crashPoolCert is a certificate the writers upload, with the window the

@@ -446,6 +446,7 @@ func testFirstStartKeyOnlyOnce(t *testing.T, dsn string) {
 	if r := first.client(first.Key).do("GET", "/v3/sso/integrations", nil); r.Status != 200 {
 		t.Fatalf("first-start key refused: %d", r.Status)
 	}
+	first.stop() // one server per SQLite file
 	second := startServer(t, dsn)
 	if second.Key != "" {
 		t.Fatal("a second start printed another key")

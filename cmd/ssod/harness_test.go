@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -45,6 +51,7 @@ type testServer struct {
 	DSN  string
 	Key  string // the first-start key of account "main"
 	Logs *syncBuffer
+	stop func() // shuts the server down and waits; also run when the test ends
 }
 
 // env is a getenv that knows only the given variables.
@@ -63,31 +70,38 @@ func startServer(t *testing.T, dsn string, args ...string) *testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	rememberLogs(logs)
-	done := make(chan error, 1)
+	var err error
+	exited := make(chan struct{})
 	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)
-	go func() { done <- run(ctx, all, env(nil), io.Discard, logs) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("ssod serve stopped with %v", err)
+	go func() { err = run(ctx, all, env(nil), io.Discard, logs); close(exited) }()
+	ts := &testServer{t: t, DSN: dsn, Logs: logs}
+	var once sync.Once
+	ts.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-exited:
+				if err != nil && ts.URL != "" {
+					t.Errorf("ssod serve stopped with %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("ssod serve did not stop within 30s")
 			}
-		case <-time.After(30 * time.Second):
-			t.Error("ssod serve did not stop within 30s")
-		}
-	})
+		})
+	}
+	t.Cleanup(ts.stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if m := listenLine.FindStringSubmatch(logs.String()); m != nil {
-			key := keyPattern.FindString(logs.String())
-			if key != "" {
-				rememberSecret(key[26:])
+			ts.Key = keyPattern.FindString(logs.String())
+			if ts.Key != "" {
+				rememberSecret(ts.Key[26:])
 			}
-			return &testServer{t: t, URL: "http://" + m[1], DSN: dsn, Key: key, Logs: logs}
+			ts.URL = "http://" + m[1]
+			return ts
 		}
 		select {
-		case err := <-done:
+		case <-exited:
 			t.Fatalf("ssod serve exited early: %v\n%s", err, logs.String())
 		case <-time.After(10 * time.Millisecond):
 		}
@@ -95,6 +109,109 @@ func startServer(t *testing.T, dsn string, args ...string) *testServer {
 			t.Fatalf("ssod serve did not start:\n%s", logs.String())
 		}
 	}
+}
+
+// documentedBuild is the README's build command. Tests that run the binary
+// build it exactly this way, so the binary they test is the one the README
+// promises: static, with no dynamic loader or libc to match.
+const documentedBuild = "CGO_ENABLED=0 go build -o ssod ./cmd/ssod"
+
+// ssodBuild is the binary built once per run of this package's tests.
+var ssodBuild struct {
+	sync.Mutex
+	bin string
+	err error
+}
+
+// buildSSOD returns the binary that documentedBuild makes from this module,
+// having checked that it is static.
+func buildSSOD(t testing.TB) string {
+	t.Helper()
+	ssodBuild.Lock()
+	defer ssodBuild.Unlock()
+	if ssodBuild.bin == "" && ssodBuild.err == nil {
+		ssodBuild.bin, ssodBuild.err = runDocumentedBuild()
+	}
+	if ssodBuild.err != nil {
+		t.Fatal(ssodBuild.err)
+	}
+	return ssodBuild.bin
+}
+
+// removeBuild deletes what buildSSOD made, once the tests are done.
+func removeBuild() {
+	ssodBuild.Lock()
+	defer ssodBuild.Unlock()
+	if ssodBuild.bin != "" {
+		os.RemoveAll(filepath.Dir(ssodBuild.bin))
+	}
+}
+
+func runDocumentedBuild() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "ssod-build-")
+	if err != nil {
+		return "", err
+	}
+	// documentedBuild is VAR=VALUE go build -o NAME PACKAGE: run it from the
+	// module root, with NAME placed in dir.
+	words := strings.Fields(documentedBuild)
+	bin := filepath.Join(dir, "ssod")
+	args := slices.Clone(words[2:])
+	args[slices.Index(args, "-o")+1] = bin
+	cmd := exec.Command(words[1], args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), words[0])
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("%s: %v\n%s", documentedBuild, err, out)
+	}
+	if err := checkStatic(bin); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("%s: %w", documentedBuild, err)
+	}
+	return bin, nil
+}
+
+// checkStatic fails for a Linux binary that asks for a dynamic loader or
+// shared libraries. Elsewhere it checks nothing: the README's promise is
+// about Linux (macOS and OpenBSD binaries always load the system library).
+func checkStatic(bin string) error {
+	if runtime.GOOS != "linux" {
+		return nil
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			return fmt.Errorf("%s is dynamically linked (it has a %v program header)", bin, p.Type)
+		}
+	}
+	if libs, err := f.ImportedLibraries(); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
+		return err
+	} else if len(libs) > 0 {
+		return fmt.Errorf("%s needs shared libraries %v", bin, libs)
+	}
+	return nil
+}
+
+// moduleRoot is the directory of this module's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(out)))
+	if root == "." || root == "" {
+		return filepath.Abs(filepath.Join("..", ".."))
+	}
+	return root, nil
 }
 
 // settledLogs returns the server log once every line written so far has

@@ -125,7 +125,7 @@ func TestListMemoryIsBounded(t *testing.T) {
 		t.Skip("builds the binary; not in -short")
 	}
 	dir := t.TempDir()
-	bin := crashBuild(t, dir)
+	bin := buildSSOD(t)
 	db := filepath.Join(dir, "ssod.db")
 	proc := crashStart(t, bin, db)
 	key := keyPattern.FindString(proc.logs.String())

@@ -73,6 +73,7 @@ func scanLogs() []string {
 // TestMain runs the suite, then scans every server log it produced.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	removeBuild()
 	if leaks := scanLogs(); len(leaks) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: %d server log lines hold key or private-key material:\n", len(leaks))
 		for _, l := range leaks {

@@ -40,12 +40,21 @@ const usage = `usage:
   ssod audit list [--account NAME] [--limit N] [--db DSN]
   ssod migrate --from sqlite:PATH --to postgres://...
   ssod version
-DSN: a file path or sqlite:PATH (SQLite, the default is ssod.db), or postgres://...
+DSN: a file path or sqlite:PATH (SQLite, the default is ssod.db), :memory: (serve only), or postgres://...
+Every command also takes --help.
 Every flag also reads an environment variable: SSOD_ADDR, SSOD_DB, SSOD_PUBLIC_URL, ...`
 
 // run is the whole program, so that tests can run it in-process with their
 // own arguments, environment and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return flag.ErrHelp
@@ -53,29 +62,59 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
-		return serve(ctx, rest, getenv, stderr)
+		return serve(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
-		return migrateCmd(ctx, rest, getenv, stdout, stderr)
+		return migrateCmd(ctx, rest, getenv, stdout)
 	case "accounts", "keys", "audit":
 		if len(rest) == 0 {
 			return fmt.Errorf("%s: missing subcommand\n%s", cmd, usage)
 		}
-		return admin(ctx, cmd+" "+rest[0], rest[1:], getenv, stdout, stderr)
+		if isHelp(rest[0]) {
+			fmt.Fprintln(stdout, usage)
+			return nil
+		}
+		return admin(ctx, cmd+" "+rest[0], rest[1:], getenv, stdout)
 	case "version":
+		if len(rest) > 0 && isHelp(rest[0]) {
+			fmt.Fprintln(stdout, "usage: ssod version")
+			return nil
+		}
 		fmt.Fprintln(stdout, "ssod", version)
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }
 
-// flagSet returns a FlagSet whose errors go to stderr and return, not exit.
-func flagSet(name string, stderr io.Writer) *flag.FlagSet {
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// errHelpShown is what a command returns when it was asked for its usage
+// and printed it: run then succeeds.
+var errHelpShown = errors.New("help shown")
+
+// flagSet returns a FlagSet that prints nothing itself: parseArgs shows the
+// usage on stdout when asked, and errors reach the user once, through main.
+func flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("ssod "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
+}
+
+// printUsage writes the command's lines of the usage text and its flags.
+func printUsage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintln(w, "usage:")
+	for line := range strings.Lines(usage) {
+		if strings.HasPrefix(strings.TrimSpace(line), fs.Name()+" ") || strings.TrimSpace(line) == fs.Name() {
+			fmt.Fprint(w, line)
+		}
+	}
+	fmt.Fprintln(w, "flags:")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // envString registers a string flag whose default comes from an
@@ -88,12 +127,17 @@ func envString(fs *flag.FlagSet, getenv func(string) string, name, env, def, hel
 }
 
 // parseArgs parses flags wherever they stand among the positional
-// arguments, as users type "accounts create NAME --parent P".
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+// arguments, as users type "accounts create NAME --parent P". Asked for
+// help (-h, --help), it prints the command's usage on stdout and returns
+// errHelpShown.
+func parseArgs(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			printUsage(fs, stdout)
+			return nil, errHelpShown
+		} else if err != nil {
+			return nil, fmt.Errorf("%s: %w (%s --help shows its flags)", strings.TrimPrefix(fs.Name(), "ssod "), err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {

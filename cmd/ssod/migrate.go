@@ -2,37 +2,41 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 )
 
 // migrateCmd copies a whole database into an empty one on another backend,
 // ids and all, so a deployment can move from SQLite to PostgreSQL.
-func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flagSet("migrate", stderr)
+func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flagSet("migrate")
 	from := fs.String("from", "", "the database to copy: sqlite:PATH (or postgres://...)")
 	to := fs.String("to", "", "the empty database to fill: postgres://... (or sqlite:PATH)")
-	if pos, err := parseArgs(fs, args); err != nil {
+	if pos, err := parseArgs(fs, args, stdout); err != nil {
 		return err
 	} else if len(pos) > 0 || *from == "" || *to == "" {
 		return fmt.Errorf("migrate: want --from DSN --to DSN\n%s", usage)
 	}
-	if !isPostgres(*from) {
-		// Opening a missing SQLite file would create it and copy nothing.
-		if _, err := os.Stat(strings.TrimPrefix(*from, "sqlite:")); err != nil {
-			return fmt.Errorf("migrate: --from: %w", err)
-		}
-	}
-	src, err := openStore(ctx, *from)
+	fromDB, err := parseDatabase("--from", *from)
 	if err != nil {
-		return fmt.Errorf("migrate: open --from: %w", err)
+		return fmt.Errorf("migrate: %w", err)
+	}
+	toDB, err := parseDatabase("--to", *to)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if toDB.memory {
+		return errors.New("migrate: --to :memory: would copy into a database that ends with this command")
+	}
+	src, err := fromDB.open(ctx, false) // a missing file would copy nothing
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
 	defer src.Close()
-	dst, err := openStore(ctx, *to)
+	dst, err := toDB.open(ctx, true)
 	if err != nil {
-		return fmt.Errorf("migrate: open --to: %w", err)
+		return fmt.Errorf("migrate: %w", err)
 	}
 	defer dst.Close()
 	snap, err := src.Export(ctx)

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/url"
+	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,8 +42,8 @@ const (
 // request: about 5% more GETs per second (BENCHMARKS.md).
 const gcPercent = 300
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	fs := flagSet("serve", stderr)
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flagSet("serve")
 	addr := envString(fs, getenv, "addr", "SSOD_ADDR", "localhost:8080", "address to listen on")
 	dsn := dbFlag(fs, getenv)
 	publicURL := envString(fs, getenv, "public-url", "SSOD_PUBLIC_URL", "", "base URL the IdP reaches ssod at (default http://ADDR)")
@@ -51,7 +56,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	keyCacheTTL := fs.Duration("key-cache-ttl", 5*time.Second, "how long a looked-up API key is trusted before the database is asked again (0: always ask); a revocation takes this long to bite")
 	headerTimeout := fs.Duration("header-timeout", readHeaderTimeout, "how long a client may take to send its request headers")
 	redisTimeout := fs.Duration("redis-timeout", ratelimit.DefaultRedisTimeout, "how long a request waits for Redis before it is let through uncounted")
-	if rest, err := parseArgs(fs, args); err != nil {
+	minFreeDisk := envString(fs, getenv, "min-free-disk", "SSOD_MIN_FREE_DISK", "64MiB", "SQLite: /readyz answers 503 while the database's file system has less free space (0: no check)")
+	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
 	} else if len(rest) > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", rest[0])
@@ -72,8 +78,45 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("serve: --tls-cert and --tls-key go together")
 	}
+	var tlsConfig *tls.Config
+	if *tlsCert != "" {
+		// Loaded now, not by ServeTLS, so that bad files stop the start
+		// before anything else happens.
+		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert %s, --tls-key %s: %w", *tlsCert, *tlsKey, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}}
+	}
+	if *publicURL != "" {
+		if err := checkPublicURL(*publicURL); err != nil {
+			return err
+		}
+	}
+	db, err := parseDatabase("--db", *dsn)
+	if err != nil {
+		return err
+	}
+	minFree, err := parseSize(*minFreeDisk)
+	if err != nil {
+		return fmt.Errorf("--min-free-disk: %w", err)
+	}
 
-	store, err := openStore(ctx, *dsn)
+	// Listen before touching the database, so that a busy port leaves no
+	// new database file and no first-start key behind.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close() // for the returns before Serve owns it
+	if db.path != "" && !db.memory {
+		release, err := lockDatabase(db.path)
+		if err != nil {
+			return fmt.Errorf("--db %w", err)
+		}
+		defer release()
+	}
+	store, err := db.open(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -84,10 +127,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	scheme := "http"
 	if *tlsCert != "" {
 		scheme = "https"
@@ -118,6 +157,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		PublicURL:   *publicURL,
 		Logger:      logger,
 		KeyCacheTTL: *keyCacheTTL,
+		Disk:        diskCheck(db, minFree),
 	})
 	if err != nil {
 		return err
@@ -134,14 +174,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		// "OPTIONS *" goes to the API, which gives it the headers every
 		// response carries; net/http's own answer has none of them.
 		DisableGeneralOptionsHandler: true,
+		TLSConfig:                    tlsConfig,
 	}
 	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "shared_rate_limit", *redisURL != "")
 	_ = logs.Flush() // operators and scripts wait for this line
 
 	served := make(chan error, 1)
 	go func() {
-		if *tlsCert != "" {
-			served <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+		if tlsConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
 		} else {
 			served <- srv.Serve(ln)
 		}
@@ -162,6 +203,73 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	logger.Info("ssod stopped")
 	return nil
+}
+
+// diskCheck is the readiness check of the disk under a SQLite file, or nil
+// where there is none to make: PostgreSQL watches its own disk, and memory is
+// not on one.
+func diskCheck(db database, minFree uint64) *httpapi.DiskCheck {
+	if db.path == "" || db.memory || minFree == 0 || !canCheckDisk {
+		return nil
+	}
+	path := db.path
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real // the file system of the file itself, not of a link to it
+	}
+	dir := filepath.Dir(path)
+	return &httpapi.DiskCheck{Min: minFree, Free: func() (uint64, error) { return freeDisk(dir) }}
+}
+
+// parseSize reads a byte count such as 64MiB, 1GiB or 0: a whole number with
+// an optional unit B, KiB, MiB, GiB or TiB.
+func parseSize(s string) (uint64, error) {
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+	num, shift := s, uint(0)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, shift = n, u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(num), 10, 64)
+	if err != nil || n > math.MaxUint64>>shift {
+		return 0, fmt.Errorf("%q: want a size such as 64MiB, 1GiB or 0", s)
+	}
+	return n << shift, nil
+}
+
+// checkPublicURL refuses a --public-url that the SAML URLs cannot be built
+// on: IdPs and browsers are sent to it, so it must be an absolute http(s)
+// URL with a host, to which a path can be appended.
+func checkPublicURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("--public-url %q: %w", s, err)
+	}
+	var problem string
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		problem = "want an absolute http:// or https:// URL"
+	case u.Host == "" || u.Hostname() == "":
+		problem = "want a host"
+	case u.User != nil:
+		problem = "want no user or password in it"
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#"):
+		problem = "want no query or fragment: paths are appended to it"
+	case strings.HasSuffix(u.Host, ":") || (u.Port() != "" && !validPort(u.Port())):
+		problem = "want a port from 1 to 65535"
+	default:
+		return nil
+	}
+	return fmt.Errorf("--public-url %q: %s, such as https://sso.example.com", s, problem)
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535 && p[0] != '+'
 }
 
 func newLogger(lw *logWriter, format, level string) (*slog.Logger, error) {

@@ -37,7 +37,7 @@ func TestSoak(t *testing.T) {
 	t.Logf("seed %d, %v, %d workers", seed, duration, workers)
 
 	dir := t.TempDir()
-	bin := crashBuild(t, dir)
+	bin := buildSSOD(t)
 	db := filepath.Join(dir, "ssod.db")
 	pool := crashCertPool(t, 32)
 	proc := crashStart(t, bin, db)
