@@ -32,7 +32,7 @@ const (
 // signInTest is a Server on a real SQLite store with one account, one enabled integration
 // and one IdP certificate, on a clock the test moves.
 type signInTest struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *Server
 	store   *sqlite.Store
 	account int64
@@ -45,7 +45,7 @@ type signInTest struct {
 	logs    *bytes.Buffer
 }
 
-func newSignInTest(t *testing.T, cfg SAMLConfig) *signInTest {
+func newSignInTest(t testing.TB, cfg SAMLConfig) *signInTest {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ssod.db"))
