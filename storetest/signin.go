@@ -13,13 +13,13 @@ import (
 var signInTests = []test{
 	{"FindIntegrationWhateverTheAccount", func(e *env) {
 		in := e.integration(e.alice.ID, "okta")
-		got, err := e.sis.FindIntegration(e.ctx, in.ID)
+		got, err := e.s.FindIntegration(e.ctx, in.ID)
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		wantEqual(e.t, "FindIntegration", *got, *in)
 		for _, id := range []string{missingIntegrationID, "not-a-uuid", "", "\xff\x00"} {
-			_, err := e.sis.FindIntegration(e.ctx, id)
+			_, err := e.s.FindIntegration(e.ctx, id)
 			wantCode(e.t, err, ssod.ENotFound)
 		}
 	}},
@@ -28,8 +28,8 @@ var signInTests = []test{
 		other := e.integration(e.bob.ID, "other")
 		e.saveRequest(in.ID, "req-1", now+ssod.AuthnRequestLifetime)
 		// Remembered once, whichever integration asks.
-		wantCode(e.t, e.sis.SaveAuthnRequest(e.ctx, in.ID, "req-1", now+ssod.AuthnRequestLifetime), ssod.EConflict)
-		wantCode(e.t, e.sis.SaveAuthnRequest(e.ctx, other.ID, "req-1", now+ssod.AuthnRequestLifetime), ssod.EConflict)
+		wantCode(e.t, e.s.SaveAuthnRequest(e.ctx, in.ID, "req-1", now+ssod.AuthnRequestLifetime), ssod.EConflict)
+		wantCode(e.t, e.s.SaveAuthnRequest(e.ctx, other.ID, "req-1", now+ssod.AuthnRequestLifetime), ssod.EConflict)
 		// Another integration cannot use it, and trying does not use it up.
 		e.wantUseRequest(other.ID, "req-1", now, false)
 		e.wantUseRequest(in.ID, "req-2", now, false)
@@ -47,11 +47,11 @@ var signInTests = []test{
 	{"AuthnRequestRefusals", func(e *env) {
 		in := e.integration(e.alice.ID, "okta")
 		for _, id := range []string{"", strings.Repeat("x", ssod.MaxSignInIDLength+1), "a\x00b", "\xff"} {
-			wantCode(e.t, e.sis.SaveAuthnRequest(e.ctx, in.ID, id, now+10), ssod.EInvalid)
+			wantCode(e.t, e.s.SaveAuthnRequest(e.ctx, in.ID, id, now+10), ssod.EInvalid)
 			e.wantUseRequest(in.ID, id, now, false)
 		}
 		e.saveRequest(in.ID, strings.Repeat("x", ssod.MaxSignInIDLength), now+10)
-		wantCode(e.t, e.sis.SaveAuthnRequest(e.ctx, missingIntegrationID, "req", now+10), ssod.ENotFound)
+		wantCode(e.t, e.s.SaveAuthnRequest(e.ctx, missingIntegrationID, "req", now+10), ssod.ENotFound)
 	}},
 	{"AssertionUsedOnceUntilItExpires", func(e *env) {
 		in := e.integration(e.alice.ID, "okta")
@@ -67,11 +67,11 @@ var signInTests = []test{
 	{"AssertionRefusals", func(e *env) {
 		in := e.integration(e.alice.ID, "okta")
 		for _, id := range []string{"", strings.Repeat("x", ssod.MaxSignInIDLength+1), "a\x00b", "\xff"} {
-			_, err := e.sis.UseAssertion(e.ctx, in.ID, id, now+10, now)
+			_, err := e.s.UseAssertion(e.ctx, in.ID, id, now+10, now)
 			wantCode(e.t, err, ssod.EInvalid)
 		}
 		e.wantUseAssertion(in.ID, strings.Repeat("x", ssod.MaxSignInIDLength), now+10, now, true)
-		_, err := e.sis.UseAssertion(e.ctx, missingIntegrationID, "a", now+10, now)
+		_, err := e.s.UseAssertion(e.ctx, missingIntegrationID, "a", now+10, now)
 		wantCode(e.t, err, ssod.ENotFound)
 	}},
 	{"ExpiredRecordsArePruned", func(e *env) {
@@ -117,10 +117,10 @@ var signInTests = []test{
 			id := fmt.Sprint("race-", round)
 			e.saveRequest(in.ID, id, now+ssod.AuthnRequestLifetime)
 			e.wantOneWinner("UseAuthnRequest", n, func(int) (bool, error) {
-				return e.sis.UseAuthnRequest(e.ctx, in.ID, id, now)
+				return e.s.UseAuthnRequest(e.ctx, in.ID, id, now)
 			})
 			e.wantOneWinner("UseAssertion", n, func(int) (bool, error) {
-				return e.sis.UseAssertion(e.ctx, in.ID, id, now+100, now)
+				return e.s.UseAssertion(e.ctx, in.ID, id, now+100, now)
 			})
 		}
 	}},
@@ -153,10 +153,10 @@ var signInTests = []test{
 	{"TracesOfAnotherAccountAreNotFound", func(e *env) {
 		in := e.integration(e.alice.ID, "okta")
 		e.addTrace(ssod.LoginTrace{IntegrationID: in.ID, Time: now, Result: "ok"})
-		_, errOther := e.sis.ListLoginTraces(e.ctx, e.bob.ID, in.ID, 50)
-		_, errMissing := e.sis.ListLoginTraces(e.ctx, e.bob.ID, missingIntegrationID, 50)
+		_, errOther := e.s.ListLoginTraces(e.ctx, e.bob.ID, in.ID, 50)
+		_, errMissing := e.s.ListLoginTraces(e.ctx, e.bob.ID, missingIntegrationID, 50)
 		wantLikeMissing(e.t, errOther, errMissing)
-		_, err := e.sis.AddLoginTrace(e.ctx, ssod.LoginTrace{IntegrationID: missingIntegrationID, Time: now, Result: "ok"})
+		_, err := e.s.AddLoginTrace(e.ctx, ssod.LoginTrace{IntegrationID: missingIntegrationID, Time: now, Result: "ok"})
 		wantCode(e.t, err, ssod.ENotFound)
 	}},
 	{"TraceTextIsBounded", func(e *env) {
@@ -177,7 +177,7 @@ var signInTests = []test{
 		ids := make([][]int64, workers)
 		Parallel(workers, func(w int) {
 			for i := w; i < ssod.MaxLoginTraces+extra; i += workers {
-				t, err := e.sis.AddLoginTrace(e.ctx, ssod.LoginTrace{IntegrationID: in.ID, Time: now, Result: "ok", Message: fmt.Sprint(i)})
+				t, err := e.s.AddLoginTrace(e.ctx, ssod.LoginTrace{IntegrationID: in.ID, Time: now, Result: "ok", Message: fmt.Sprint(i)})
 				if err != nil {
 					e.t.Error(err)
 					return
@@ -190,7 +190,7 @@ var signInTests = []test{
 		if len(all) != ssod.MaxLoginTraces+extra {
 			e.t.Fatalf("%d traces added, want %d", len(all), ssod.MaxLoginTraces+extra)
 		}
-		got, err := e.sis.ListLoginTraces(e.ctx, e.alice.ID, in.ID, ssod.MaxLoginTracesPerList)
+		got, err := e.s.ListLoginTraces(e.ctx, e.alice.ID, in.ID, ssod.MaxLoginTracesPerList)
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -233,11 +233,11 @@ var signInTests = []test{
 				e.t.Errorf("trace %+v outlived its integration", t)
 			}
 		}
-		_, err = e.sis.AddLoginTrace(e.ctx, ssod.LoginTrace{IntegrationID: in.ID, Time: now, Result: "ok"})
+		_, err = e.s.AddLoginTrace(e.ctx, ssod.LoginTrace{IntegrationID: in.ID, Time: now, Result: "ok"})
 		wantCode(e.t, err, ssod.ENotFound)
-		_, err = e.sis.UseAssertion(e.ctx, in.ID, "b", now+100, now)
+		_, err = e.s.UseAssertion(e.ctx, in.ID, "b", now+100, now)
 		wantCode(e.t, err, ssod.ENotFound)
-		wantCode(e.t, e.sis.SaveAuthnRequest(e.ctx, in.ID, "req-new", now+100), ssod.ENotFound)
+		wantCode(e.t, e.s.SaveAuthnRequest(e.ctx, in.ID, "req-new", now+100), ssod.ENotFound)
 		e.wantUseRequest(in.ID, "req-"+in.ID, now, false)
 		e.wantUseRequest(kept.ID, "req-"+kept.ID, now, true)
 	}},
@@ -246,14 +246,14 @@ var signInTests = []test{
 // saveRequest remembers an AuthnRequest or stops the test.
 func (e *env) saveRequest(integrationID, requestID string, expiresAt int64) {
 	e.t.Helper()
-	if err := e.sis.SaveAuthnRequest(e.ctx, integrationID, requestID, expiresAt); err != nil {
+	if err := e.s.SaveAuthnRequest(e.ctx, integrationID, requestID, expiresAt); err != nil {
 		e.t.Fatalf("SaveAuthnRequest(%q, %q): %v", integrationID, requestID, err)
 	}
 }
 
 func (e *env) wantUseRequest(integrationID, requestID string, at int64, want bool) {
 	e.t.Helper()
-	got, err := e.sis.UseAuthnRequest(e.ctx, integrationID, requestID, at)
+	got, err := e.s.UseAuthnRequest(e.ctx, integrationID, requestID, at)
 	if err != nil || got != want {
 		e.t.Errorf("UseAuthnRequest(%q, %.20q, %d) = %v, %v; want %v", integrationID, requestID, at, got, err, want)
 	}
@@ -261,7 +261,7 @@ func (e *env) wantUseRequest(integrationID, requestID string, at int64, want boo
 
 func (e *env) wantUseAssertion(integrationID, assertionID string, expiresAt, at int64, want bool) {
 	e.t.Helper()
-	got, err := e.sis.UseAssertion(e.ctx, integrationID, assertionID, expiresAt, at)
+	got, err := e.s.UseAssertion(e.ctx, integrationID, assertionID, expiresAt, at)
 	if err != nil || got != want {
 		e.t.Errorf("UseAssertion(%q, %.20q, %d, %d) = %v, %v; want %v", integrationID, assertionID, expiresAt, at, got, err, want)
 	}
@@ -297,7 +297,7 @@ func WantOneWinner(t *testing.T, what string, n int, use func(i int) (bool, erro
 // addTrace stores a trace or stops the test.
 func (e *env) addTrace(t ssod.LoginTrace) *ssod.LoginTrace {
 	e.t.Helper()
-	got, err := e.sis.AddLoginTrace(e.ctx, t)
+	got, err := e.s.AddLoginTrace(e.ctx, t)
 	if err != nil {
 		e.t.Fatalf("AddLoginTrace(%+v): %v", t, err)
 	}
@@ -307,7 +307,7 @@ func (e *env) addTrace(t ssod.LoginTrace) *ssod.LoginTrace {
 // wantTraces checks ListLoginTraces, in order.
 func (e *env) wantTraces(accountID int64, integrationID string, limit int, want ...ssod.LoginTrace) {
 	e.t.Helper()
-	got, err := e.sis.ListLoginTraces(e.ctx, accountID, integrationID, limit)
+	got, err := e.s.ListLoginTraces(e.ctx, accountID, integrationID, limit)
 	if err != nil {
 		e.t.Fatalf("ListLoginTraces(%d, %q, %d): %v", accountID, integrationID, limit, err)
 	}
