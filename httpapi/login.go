@@ -72,7 +72,7 @@ func (s *Server) samlLogin(w http.ResponseWriter, r *http.Request) {
 		s.failPublic(w, r, err)
 		return
 	}
-	if err := s.signIn.SaveAuthnRequest(ctx, in.ID, req.ID, now.Unix()+ssod.AuthnRequestLifetime); err != nil {
+	if err := s.store.SaveAuthnRequest(ctx, in.ID, req.ID, now.Unix()+ssod.AuthnRequestLifetime); err != nil {
 		s.failPublic(w, r, storeFailed(err))
 		return
 	}

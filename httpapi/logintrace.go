@@ -61,7 +61,7 @@ func (s *Server) listLoginTraces(w http.ResponseWriter, r *http.Request, c calle
 	if err != nil {
 		return err
 	}
-	list, err := s.signIn.ListLoginTraces(r.Context(), c.AccountID, id, limit)
+	list, err := s.store.ListLoginTraces(r.Context(), c.AccountID, id, limit)
 	if err != nil {
 		return storeFailed(err)
 	}

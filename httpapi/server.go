@@ -35,9 +35,6 @@ type Config struct {
 	Disk *DiskCheck
 	// SAML configures the public sign-in paths.
 	SAML SAMLConfig
-	// SignIn keeps sign-ins; when nil, Store's own if it has one. (A
-	// wrapping store, like the read cache, may not pass them on.)
-	SignIn ssod.SignInStore
 }
 
 // SAMLConfig is how ssod serves sign-ins (README, "SAML sign-in").
@@ -61,7 +58,6 @@ const maxCachedKeys = 100_000
 // Server is the API's http.Handler.
 type Server struct {
 	store       ssod.Store
-	signIn      ssod.SignInStore
 	saml        SAMLConfig
 	parsedCerts *parsedCertificates
 	keys        *apikey.Cache
@@ -100,15 +96,6 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	// A server on a store that keeps no sign-ins answers the sign-in paths
-	// with 500.
-	s.signIn = cfg.SignIn
-	if si, ok := cfg.Store.(ssod.SignInStore); ok && s.signIn == nil {
-		s.signIn = si
-	}
-	if s.signIn == nil {
-		s.signIn = noSignIn{}
 	}
 	if shared, ok := s.limiter.(ratelimit.Shared); ok {
 		s.metrics.watchLimiter(shared)

@@ -63,7 +63,7 @@ func (s *Server) publicIntegration(ctx context.Context, id string) (*ssod.Integr
 	if !ssod.ValidIntegrationID(id) {
 		return nil, errIntegrationNotFound
 	}
-	in, err := s.signIn.FindIntegration(ctx, id)
+	in, err := s.store.FindIntegration(ctx, id)
 	if ssod.CodeOf(err) == ssod.ENotFound {
 		return nil, errIntegrationNotFound
 	}
@@ -136,7 +136,7 @@ func (s *Server) acs(w http.ResponseWriter, r *http.Request) {
 func (s *Server) recordTrace(ctx context.Context, t ssod.LoginTrace) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signInWriteTimeout)
 	defer cancel()
-	if _, err := s.signIn.AddLoginTrace(ctx, t); err != nil {
+	if _, err := s.store.AddLoginTrace(ctx, t); err != nil {
 		level := slog.LevelWarn
 		if ssod.CodeOf(err) == ssod.ENotFound {
 			level = slog.LevelDebug // the integration was deleted meanwhile
@@ -195,7 +195,7 @@ func (s *Server) consume(ctx context.Context, w http.ResponseWriter, r *http.Req
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signInWriteTimeout)
 	defer cancel()
 	if a.InResponseTo != "" {
-		ok, err := s.signIn.UseAuthnRequest(wctx, in.ID, a.InResponseTo, now.Unix())
+		ok, err := s.store.UseAuthnRequest(wctx, in.ID, a.InResponseTo, now.Unix())
 		if err != nil {
 			res.err = storeFailed(fmt.Errorf("use AuthnRequest: %w", err))
 			return res
@@ -206,7 +206,7 @@ func (s *Server) consume(ctx context.Context, w http.ResponseWriter, r *http.Req
 			return res
 		}
 	}
-	ok, err := s.signIn.UseAssertion(wctx, in.ID, a.ID, replayHorizon(a.NotOnOrAfter, s.saml.Skew), now.Unix())
+	ok, err := s.store.UseAssertion(wctx, in.ID, a.ID, replayHorizon(a.NotOnOrAfter, s.saml.Skew), now.Unix())
 	if err != nil {
 		res.err = storeFailed(fmt.Errorf("use assertion: %w", err))
 		return res
@@ -299,26 +299,4 @@ func readACSForm(w http.ResponseWriter, r *http.Request) (xml []byte, relayState
 		return nil, "", ssod.Errorf(codeMalformed, "SAMLResponse is not valid base64")
 	}
 	return xml, relayState, nil
-}
-
-// noSignIn is the SignInStore of a store that keeps no sign-ins: every call fails.
-type noSignIn struct{}
-
-var errNoSignIn = errors.New("this store keeps no SAML sign-ins")
-
-func (noSignIn) FindIntegration(context.Context, string) (*ssod.Integration, error) {
-	return nil, errNoSignIn
-}
-func (noSignIn) SaveAuthnRequest(context.Context, string, string, int64) error { return errNoSignIn }
-func (noSignIn) UseAuthnRequest(context.Context, string, string, int64) (bool, error) {
-	return false, errNoSignIn
-}
-func (noSignIn) UseAssertion(context.Context, string, string, int64, int64) (bool, error) {
-	return false, errNoSignIn
-}
-func (noSignIn) AddLoginTrace(context.Context, ssod.LoginTrace) (*ssod.LoginTrace, error) {
-	return nil, errNoSignIn
-}
-func (noSignIn) ListLoginTraces(context.Context, int64, string, int) ([]ssod.LoginTrace, error) {
-	return nil, errNoSignIn
 }

@@ -20,15 +20,11 @@ func loginsList(ctx context.Context, store ssod.Store, integrationID string, lim
 	if limit < 1 || limit > ssod.MaxLoginTracesPerList {
 		return fmt.Errorf("logins list: --limit must be from 1 to %d", ssod.MaxLoginTracesPerList)
 	}
-	signIn, ok := store.(ssod.SignInStore)
-	if !ok {
-		return errors.New("logins list: this database keeps no login traces")
-	}
-	in, err := signIn.FindIntegration(ctx, integrationID)
+	in, err := store.FindIntegration(ctx, integrationID)
 	if err != nil {
 		return fmt.Errorf("integration %q: %w", integrationID, err)
 	}
-	traces, err := signIn.ListLoginTraces(ctx, in.AccountID, in.ID, limit)
+	traces, err := store.ListLoginTraces(ctx, in.AccountID, in.ID, limit)
 	if err != nil {
 		return err
 	}

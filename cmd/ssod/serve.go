@@ -129,7 +129,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer store.Close()
-	signIn, _ := store.(ssod.SignInStore) // the read cache does not pass sign-ins on
 	store, stopCache := withReadCache(store, logger)
 	defer stopCache()
 	if err := firstStart(ctx, store, stderr); err != nil {
@@ -167,7 +166,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		KeyCacheTTL: *keyCacheTTL,
 		Disk:        diskCheck(db, minFree),
 		SAML:        samlCfg,
-		SignIn:      signIn,
 	})
 	if err != nil {
 		return err
