@@ -102,6 +102,13 @@ func (s *Server) acs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := s.consume(ctx, w, r, in, now)
+	if errors.Is(res.err, errClientGone) {
+		// The response never arrived whole: nothing was checked, so there is no
+		// sign-in to trace, and the client is not there to answer.
+		s.metrics.samlResponses.WithLabelValues(resultClientClosed).Inc()
+		s.failPublic(w, r, res.err)
+		return
+	}
 	result := "ok"
 	if res.err != nil {
 		result = string(ssod.CodeOf(res.err))
@@ -130,6 +137,10 @@ func (s *Server) acs(w http.ResponseWriter, r *http.Request) {
 	}
 	s.signedIn(w, r, in, res)
 }
+
+// resultClientClosed labels, in ssod_saml_responses_total, an ACS POST whose client went
+// away before its body arrived.
+const resultClientClosed = "client_closed"
 
 // recordTrace stores a trace, detached from the client: the sign-in happened whether or
 // not its client is still there. A failure is logged, and the answer stands.

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -741,5 +743,41 @@ func TestReplayHorizon(t *testing.T) {
 		if got := replayHorizon(c.notOnOrAfter, c.skew); got != c.want {
 			t.Errorf("replayHorizon(%v, %v) = %d, want %d", c.notOnOrAfter, c.skew, got, c.want)
 		}
+	}
+}
+
+// TestSignInClientGone: a client that resets its connection while posting a response
+// gets no answer and leaves no trace (nothing was checked); the metric counts it as
+// client_closed, never as internal, and nothing is logged at ERROR.
+func TestSignInClientGone(t *testing.T) {
+	st := newSignInTest(t, SAMLConfig{})
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	req := httptest.NewRequest(http.MethodPost, "/v3/public/sso/saml/response/id/"+st.in.ID,
+		&failingBody{data: "SAMLResponse=PHNhbWxwOlJlc3Bvbn", err: reset})
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	rec := httptest.NewRecorder()
+	func() {
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Errorf("handler ended with %v, want the abort that sends nothing", v)
+			}
+		}()
+		st.srv.ServeHTTP(rec, req)
+	}()
+	if rec.Body.Len() != 0 {
+		t.Errorf("answered a client that left: %d %s", rec.Code, rec.Body)
+	}
+	if list := st.traces(); len(list) != 0 {
+		t.Errorf("traced a response that never arrived: %+v", list)
+	}
+	if got := st.metric(`ssod_saml_responses_total{result="client_closed"}`); got != "1" {
+		t.Errorf("client_closed counted %q, want 1", got)
+	}
+	if got := st.metric(`ssod_saml_responses_total{result="internal"}`); got != "" {
+		t.Errorf("internal counted %q, want none", got)
+	}
+	if strings.Contains(st.logs.String(), "level=ERROR") {
+		t.Errorf("logged an ERROR:\n%s", st.logs)
 	}
 }
