@@ -45,11 +45,15 @@ const (
 	ScopeSettingsDelete  Scope = "sso.settings.delete"
 	ScopeTeammatesCreate Scope = "sso.teammates.create"
 	ScopeTeammatesUpdate Scope = "sso.teammates.update"
+	// SendGrid's Teammates API reads and deletes teammates, SSO ones included.
+	ScopeTeammatesRead   Scope = "teammates.read"
+	ScopeTeammatesDelete Scope = "teammates.delete"
 )
 
 // AllScopes is what a key created without an explicit scope list holds.
 func AllScopes() []Scope {
-	return []Scope{ScopeSettingsRead, ScopeSettingsCreate, ScopeSettingsUpdate, ScopeSettingsDelete, ScopeTeammatesCreate, ScopeTeammatesUpdate}
+	return []Scope{ScopeSettingsRead, ScopeSettingsCreate, ScopeSettingsUpdate, ScopeSettingsDelete, ScopeTeammatesCreate, ScopeTeammatesUpdate,
+		ScopeTeammatesRead, ScopeTeammatesDelete}
 }
 
 // ParseScopes reads a comma-separated scope list, rejecting unknown names so

@@ -1,5 +1,6 @@
-// Package openapi holds SendGrid's OpenAPI file for the v3 SSO API (the wire
-// contract) and derives from it the document ssod serves at /openapi.json.
+// Package openapi holds SendGrid's OpenAPI files for the v3 SSO API and its
+// Teammates API (the wire contract) and derives from them the document ssod
+// serves at /openapi.json.
 package openapi
 
 import (
@@ -7,7 +8,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 //go:embed tsg_sso_v3.json
@@ -19,8 +19,8 @@ func SendGridSpec() []byte {
 	return bytes.Replace(sendGridSpec, []byte(`"openapi": "3.1.0"`), []byte(`"openapi": "3.0.3"`), 1)
 }
 
-// Document returns ssod's own OpenAPI document: SendGrid's certificate and
-// integration operations, plus what ssod documents beyond them (the
+// Document returns ssod's own OpenAPI document: SendGrid's SSO operations and
+// the Teammates operations ssod serves, plus what ssod documents beyond them (the
 // integration_id and enabled fields of a certificate, partial PATCH of an
 // integration, and the 404, 405, 413 and 415 answers).
 func Document() ([]byte, error) {
@@ -31,20 +31,17 @@ func Document() ([]byte, error) {
 	info := doc["info"].(map[string]any)
 	delete(info, "summary") // OpenAPI 3.1 only
 	info["title"] = "ssod: SendGrid v3 SSO API, self-hosted"
-	info["description"] = "SendGrid's v3 Single Sign-On Certificates and Settings operations as ssod serves them. " +
+	info["description"] = "SendGrid's v3 Single Sign-On operations (settings, certificates, SSO teammates) and the Teammates operations that read and delete SSO teammates, as ssod serves them. " +
 		"Derived from SendGrid's OpenAPI file (MIT); see the x-ssod-extensions note for what ssod adds."
 	doc["servers"] = []any{map[string]any{"url": "/", "description": "this ssod server"}}
 	doc["x-ssod-extensions"] = "Certificate responses also carry integration_id (correct spelling) and enabled; " +
 		"requests may spell integration_id either way. PATCH of an integration changes only the fields sent. " +
 		"Errors 404, 405, 413 and 415 use SsoErrorResponse. " +
-		"SAML sign-in (the paths under /v3/public/sso/saml, and the login traces) is ssod's own."
+		"SAML sign-in (the paths under /v3/public/sso/saml, and the login traces) is ssod's own. " +
+		"Integrations carry jit_provisioning and jit_persona. GET /v3/teammates, GET and DELETE /v3/teammates/{username} " +
+		"come from SendGrid's Teammates API file (MIT), for SSO teammates, with the error array for every failure."
 
 	paths := doc["paths"].(map[string]any)
-	for p := range paths {
-		if strings.HasPrefix(p, "/v3/sso/teammates") {
-			delete(paths, p)
-		}
-	}
 	components := doc["components"].(map[string]any)
 	schemas := components["schemas"].(map[string]any)
 	for _, schema := range schemas {
@@ -87,6 +84,9 @@ func Document() ([]byte, error) {
 		}
 	}
 	addSignIn(paths, schemas, errorResponse)
+	if err := addTeammates(paths, schemas, components, errorResponse); err != nil {
+		return nil, err
+	}
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("openapi: encode document: %w", err)

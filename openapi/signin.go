@@ -16,7 +16,7 @@ func addSignIn(paths, schemas map[string]any, errorResponse func(string) map[str
 	publicErrors := func(r map[string]any, statuses ...string) map[string]any {
 		desc := map[string]string{
 			"400": "saml_malformed (check 1), or a bad RelayState at login.",
-			"403": "A refused sign-in: error_id names the check (saml_integration_disabled, saml_status, saml_signature, saml_issuer, saml_destination, saml_recipient, saml_not_yet_valid, saml_expired, saml_audience, saml_subject, saml_in_response_to, saml_replay).",
+			"403": "A refused sign-in: error_id names the check (saml_integration_disabled, saml_status, saml_signature, saml_issuer, saml_destination, saml_recipient, saml_not_yet_valid, saml_expired, saml_audience, saml_subject, saml_in_response_to, saml_replay, saml_unknown_teammate).",
 			"404": "No such integration.",
 			"405": "Method not allowed; see the Allow header.",
 			"413": "SAMLResponse longer than 256 KiB of base64.",
