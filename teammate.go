@@ -3,6 +3,7 @@ package ssod
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/mail"
 	"strings"
 )
@@ -215,7 +216,8 @@ func checkSubuserAccess(list []SubuserAccess) Errors {
 }
 
 // Apply returns t with the fields present in u changed (Email aside).
-// Slices are copied, so t and the result share nothing.
+// Slices are copied, so t and the result share nothing, and nil slices
+// become empty ones.
 func (u TeammateUpdate) Apply(t Teammate) Teammate {
 	t.Scopes = cloneStrings(t.Scopes)
 	t.SubuserAccess = cloneAccess(t.SubuserAccess)
@@ -268,17 +270,13 @@ func (t Teammate) Equal(o Teammate) bool {
 	return string(a) == string(b)
 }
 
+// cloneStrings copies s; an absent list becomes an empty one, so that a
+// stored teammate never holds nil and compares equal to what a store reads.
 func cloneStrings(s []string) []string {
-	if s == nil {
-		return nil
-	}
 	return append([]string{}, s...)
 }
 
 func cloneAccess(list []SubuserAccess) []SubuserAccess {
-	if list == nil {
-		return nil
-	}
 	out := make([]SubuserAccess, len(list))
 	for i, a := range list {
 		a.Scopes = cloneStrings(a.Scopes)
@@ -345,4 +343,23 @@ func ErrTooManyTeammates() *Error {
 // account that is not a subuser of the teammate's account.
 func ErrNotASubuser(id int64) *Error {
 	return FieldErrorf(EInvalid, "subuser_access", "account %d is not a subuser of this account", id)
+}
+
+// EncodeScopeList is the text form in which stores keep a teammate's scope
+// list: a JSON array, so that no scope name can split into two.
+func EncodeScopeList(scopes []string) (string, error) {
+	b, err := json.Marshal(cloneStrings(scopes))
+	if err != nil {
+		return "", fmt.Errorf("encode scopes: %w", err)
+	}
+	return string(b), nil
+}
+
+// DecodeScopeList reads what EncodeScopeList wrote; never nil.
+func DecodeScopeList(text string) ([]string, error) {
+	scopes := []string{}
+	if err := json.Unmarshal([]byte(text), &scopes); err != nil {
+		return nil, fmt.Errorf("decode scopes: %w", err)
+	}
+	return cloneStrings(scopes), nil
 }

@@ -97,9 +97,9 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 				k.ID, k.AccountID, k.Name, scopes, k.SecretHash, k.CreatedAt, k.RevokedAt)
 		}
 		for _, in := range snap.Integrations {
-			b.Queue(`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			b.Queue(`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 				in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
-				in.EntityID, in.CompletedIntegration, in.LastUpdated)
+				in.EntityID, in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona)
 		}
 		for _, c := range snap.Certificates {
 			b.Queue(`INSERT INTO certificates (`+certificateColumns+`) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7)`,
