@@ -129,6 +129,7 @@ type Store interface {
 	CertificateStore
 	AuditStore
 	SignInStore
+	TeammateStore
 	Exporter
 	Importer
 	// Ping reports whether the database answers.

@@ -41,6 +41,9 @@ func (s *Store) Export(ctx context.Context) (*ssod.Snapshot, error) {
 			 ORDER BY integration_id COLLATE "C", assertion_id COLLATE "C"`); err != nil {
 			return err
 		}
+		if snap.Teammates, err = exportTeammates(ctx, tx); err != nil {
+			return err
+		}
 		if snap.LoginTraces, err = list(ctx, tx, scanStoredTrace, `SELECT `+traceColumns+` FROM login_traces ORDER BY id`); err != nil {
 			return err
 		}
@@ -133,7 +136,10 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 		queueAdvance(b, "certificates", snap.LastCertificateID)
 		queueAdvance(b, "audit_events", 0)
 		queueAdvance(b, "login_traces", snap.LastLoginTraceID)
-		return tx.SendBatch(ctx, b).Close()
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		return importTeammates(ctx, tx, snap.Teammates)
 	})
 	return wrap("import", err)
 }

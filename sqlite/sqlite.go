@@ -40,10 +40,7 @@ type Store struct {
 	closeOnce sync.Once
 }
 
-var (
-	_ ssod.Store         = (*Store)(nil)
-	_ ssod.TeammateStore = (*Store)(nil)
-)
+var _ ssod.Store = (*Store)(nil)
 
 // Pragmas every connection gets. busy_timeout makes a connection wait for a
 // lock held by another process (the CLI beside a running server) instead of
