@@ -8,7 +8,8 @@ import (
 	"github.com/ssod/ssod"
 )
 
-// integrationJSON is the spec's SsoIntegration.
+// integrationJSON is the spec's SsoIntegration, with ssod's jit_provisioning
+// and jit_persona.
 type integrationJSON struct {
 	Name                 string `json:"name"`
 	Enabled              bool   `json:"enabled"`
@@ -16,6 +17,8 @@ type integrationJSON struct {
 	SignoutURL           string `json:"signout_url"`
 	EntityID             string `json:"entity_id"`
 	CompletedIntegration *bool  `json:"completed_integration,omitempty"`
+	JITProvisioning      bool   `json:"jit_provisioning"`
+	JITPersona           string `json:"jit_persona"`
 	LastUpdated          int64  `json:"last_updated"`
 	ID                   string `json:"id"`
 	SingleSignonURL      string `json:"single_signon_url"`
@@ -30,10 +33,15 @@ func (s *Server) integrationJSON(in *ssod.Integration, withCompleted bool) integ
 		SigninURL:       in.SigninURL,
 		SignoutURL:      in.SignoutURL,
 		EntityID:        in.EntityID,
+		JITProvisioning: in.JITProvisioning,
+		JITPersona:      in.JITPersona,
 		LastUpdated:     in.LastUpdated,
 		ID:              in.ID,
 		SingleSignonURL: samlURL,
 		AudienceURL:     samlURL,
+	}
+	if out.JITPersona == "" {
+		out.JITPersona = ssod.DefaultJITPersona
 	}
 	if withCompleted {
 		out.CompletedIntegration = &in.CompletedIntegration
@@ -69,7 +77,9 @@ func decodeIntegration(w http.ResponseWriter, r *http.Request) (ssod.Integration
 	obj.str("signout_url", &u.SignoutURL, &errs)
 	obj.str("entity_id", &u.EntityID, &errs)
 	obj.boolean("completed_integration", &u.CompletedIntegration, &errs)
-	obj.exactNames(&errs, "name", "enabled", "signin_url", "signout_url", "entity_id", "completed_integration")
+	obj.boolean("jit_provisioning", &u.JITProvisioning, &errs)
+	obj.str("jit_persona", &u.JITPersona, &errs)
+	obj.exactNames(&errs, "name", "enabled", "signin_url", "signout_url", "entity_id", "completed_integration", "jit_provisioning", "jit_persona")
 	return u, errs, nil
 }
 

@@ -25,6 +25,12 @@ func (s *Server) routes() {
 	r.api("PATCH /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsUpdate, s.updateCertificate)
 	r.api("DELETE /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsDelete, s.deleteCertificate)
 
+	r.api("POST /v3/sso/teammates", ssod.ScopeTeammatesCreate, s.createTeammate)
+	r.api("PATCH /v3/sso/teammates/{username}", ssod.ScopeTeammatesUpdate, s.updateTeammate)
+	r.api("GET /v3/teammates", ssod.ScopeTeammatesRead, s.listTeammates)
+	r.api("GET /v3/teammates/{username}", ssod.ScopeTeammatesRead, s.getTeammate)
+	r.api("DELETE /v3/teammates/{username}", ssod.ScopeTeammatesDelete, s.deleteTeammate)
+
 	// SAML sign-in: no API key; each is budgeted per client address.
 	r.public("POST "+pathACS+"{integration_id}", http.HandlerFunc(s.acs))
 	r.public("GET "+pathMetadata+"{integration_id}", http.HandlerFunc(s.samlMetadata))

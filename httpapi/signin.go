@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/persona"
 	"github.com/ssod/ssod/saml"
 )
 
@@ -45,11 +46,12 @@ const signInWriteTimeout = 10 * time.Second
 const (
 	codeIntegrationDisabled ssod.Code = "saml_integration_disabled"
 	codeReplay              ssod.Code = "saml_replay"
+	codeUnknownTeammate     ssod.Code = "saml_unknown_teammate"
 	codeMalformed                     = ssod.Code(saml.ErrMalformed)
 	codeInResponseTo                  = ssod.Code(saml.ErrInResponseTo)
 )
 
-// isSAMLRefusal reports whether code is one of the ACS's checks 2 to 13, all 403.
+// isSAMLRefusal reports whether code is one of the ACS's checks 2 to 14, all 403.
 func isSAMLRefusal(code ssod.Code) bool {
 	return strings.HasPrefix(string(code), "saml_") && code != codeMalformed
 }
@@ -80,7 +82,9 @@ type signInResult struct {
 	assertion *saml.Assertion
 	// known is what a refusal may show of the assertion: set only once its signature has
 	// verified (checks 5 to 13), never from an unverified document.
-	known      *saml.Assertion
+	known *saml.Assertion
+	// teammate is who signed in (check 14), set when accepted.
+	teammate   *ssod.Teammate
 	relayState string
 	err        error // nil when accepted
 }
@@ -226,8 +230,41 @@ func (s *Server) consume(ctx context.Context, w http.ResponseWriter, r *http.Req
 		res.err = ssod.Errorf(codeReplay, "the assertion %s was accepted before; each assertion signs in once", strconv.Quote(cut(a.ID)))
 		return res
 	}
+	// 14. The NameID is a teammate of the integration's account, or becomes one.
+	if res.teammate, res.err = s.signInTeammate(wctx, in, a, now); res.err != nil {
+		return res
+	}
 	res.assertion = a
 	return res
+}
+
+// signInTeammate is check 14: the account's SSO teammate whose username the NameID is
+// (compared as ssod.UsernameKey does), or, with the integration's just-in-time
+// provisioning on, a new one with its jit_persona, created once however many instances
+// sign the same new user in at the same moment.
+func (s *Server) signInTeammate(ctx context.Context, in *ssod.Integration, a *saml.Assertion, now time.Time) (*ssod.Teammate, error) {
+	if ssod.ValidateUsername("name_id", a.NameID) != nil {
+		return nil, ssod.Errorf(codeUnknownTeammate, "the NameID %s is not an email address, so it names no SSO teammate", strconv.Quote(cut(a.NameID)))
+	}
+	t, err := s.store.GetTeammate(ctx, in.AccountID, a.NameID)
+	if err == nil {
+		return t, nil
+	}
+	if ssod.CodeOf(err) != ssod.ENotFound {
+		return nil, storeFailed(fmt.Errorf("find teammate: %w", err))
+	}
+	if !in.JITProvisioning {
+		return nil, ssod.Errorf(codeUnknownTeammate, "%s is not an SSO teammate of this account, and the integration does not provision teammates just in time",
+			strconv.Quote(cut(a.NameID)))
+	}
+	t, _, err = s.store.ProvisionTeammate(ctx, jitTeammate(in, a), now.Unix())
+	if err != nil {
+		if code := ssod.CodeOf(err); code != ssod.EInternal {
+			return nil, ssod.Errorf(codeUnknownTeammate, "%s could not be provisioned as an SSO teammate: %s", strconv.Quote(cut(a.NameID)), ssod.ProblemsOf(err)[0].Message)
+		}
+		return nil, storeFailed(fmt.Errorf("provision teammate: %w", err))
+	}
+	return t, nil
 }
 
 // replayHorizon is how long an accepted assertion ID is kept: until Verify would refuse
@@ -310,4 +347,49 @@ func readACSForm(w http.ResponseWriter, r *http.Request) (xml []byte, relayState
 		return nil, "", ssod.Errorf(codeMalformed, "SAMLResponse is not valid base64")
 	}
 	return xml, relayState, nil
+}
+
+// Attribute names IdPs commonly send a user's given name and surname under: the LDAP
+// names, their OIDs, the WS-Federation claims ADFS and Entra ID send, and Okta's defaults.
+var (
+	givenNameAttributes = []string{"givenName", "firstName", "first_name", "urn:oid:2.5.4.42",
+		"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"}
+	surnameAttributes = []string{"sn", "surname", "lastName", "last_name", "urn:oid:2.5.4.4",
+		"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"}
+)
+
+// jitTeammate is the teammate just-in-time provisioning creates for a verified assertion:
+// the NameID as username, the integration's jit_persona and its scopes, and the names
+// from the assertion's attributes; the NameID's local part and domain stand in for a
+// missing given name and surname (a teammate needs both).
+func jitTeammate(in *ssod.Integration, a *saml.Assertion) ssod.Teammate {
+	p := in.JITPersona
+	if p == "" {
+		p = ssod.DefaultJITPersona
+	}
+	scopes, _ := persona.Scopes(p)
+	at := strings.LastIndexByte(a.NameID, '@') // ValidateUsername made sure there is one
+	local, domain := a.NameID[:at], a.NameID[at+1:]
+	return ssod.Teammate{
+		AccountID: in.AccountID,
+		Username:  a.NameID,
+		FirstName: attributeOr(a.Attributes, givenNameAttributes, local),
+		LastName:  attributeOr(a.Attributes, surnameAttributes, domain),
+		Persona:   p,
+		Scopes:    scopes,
+	}
+}
+
+// attributeOr returns the first usable value of the first of names the assertion carries,
+// else def.
+func attributeOr(attrs map[string][]string, names []string, def string) string {
+	for _, n := range names {
+		for _, v := range attrs[n] {
+			if (ssod.TeammateUpdate{FirstName: &v}).Validate() == nil { // a usable name
+
+				return v
+			}
+		}
+	}
+	return def
 }

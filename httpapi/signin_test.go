@@ -69,6 +69,8 @@ func newSignInTest(t testing.TB, cfg SAMLConfig) *signInTest {
 		t.Fatal(err)
 	}
 	st.key = key
+	// The NameID samltest signs in is a teammate of the account (check 14).
+	st.addTeammate(acct.ID, "alice@example.com")
 	st.in = st.newIntegration(acct.ID)
 	st.acs = testPublicURL + "/v3/public/sso/saml/response/id/" + st.in.ID
 	cert := st.newCert()
@@ -94,6 +96,17 @@ func (st *signInTest) newIntegration(account int64) *ssod.Integration {
 		st.t.Fatal(err)
 	}
 	return in
+}
+
+// addTeammate makes username an SSO teammate of account, with the observer persona.
+func (st *signInTest) addTeammate(account int64, username string) *ssod.Teammate {
+	st.t.Helper()
+	t, err := st.store.CreateTeammate(context.Background(), ssod.Teammate{AccountID: account, Username: username,
+		FirstName: "Alice", LastName: "Example", Persona: "observer", Scopes: []string{"stats.read"}}, 1)
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	return t
 }
 
 // newCert makes an RSA-2048 IdP certificate valid from a day before the test's now.
@@ -303,6 +316,8 @@ func TestSignInAccepted(t *testing.T) {
 		"attributes":     map[string]any{"groups": []any{"admins", "dev"}, "email": []any{"alice@example.com"}},
 		"certificate_id": float64(st.certID),
 		"relay_state":    "/after?x=1",
+		"teammate": map[string]any{"username": "alice@example.com", "is_admin": false, "scopes": []any{"stats.read"},
+			"has_restricted_subuser_access": false, "subuser_access": []any{}},
 	}
 	if len(body) != len(want) {
 		t.Errorf("body has %d fields, want %d: %s", len(body), len(want), rec.Body)
@@ -545,7 +560,9 @@ func TestSignInRotation(t *testing.T) {
 func TestSignInBrowserPages(t *testing.T) {
 	st := newSignInTest(t, SAMLConfig{})
 	r := st.valid()
-	r.NameID = "&lt;script&gt;alert(1)&lt;/script&gt;@example.com"
+	// A NameID signs in only as a teammate (check 14), and a teammate's username is an
+	// email address: the document's hostile text reaches the success page in an attribute.
+	r.Attributes = []samltest.Attribute{{Name: "note", Values: []string{"<script>alert(1)</script>"}}}
 	rec := st.post(url.Values{"SAMLResponse": {samltest.Encode(r.SignedAssertion(t, st.idp))}, "RelayState": {`"><img src=x>`}},
 		"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 	body := rec.Body.String()
@@ -563,6 +580,14 @@ func TestSignInBrowserPages(t *testing.T) {
 	body = rec.Body.String()
 	if rec.Code != 403 || !strings.Contains(body, "saml_signature") || !strings.Contains(body, rec.Header().Get("X-Request-Id")) || strings.Contains(body, "Assertion") && strings.Contains(body, "<saml") {
 		t.Errorf("refusal page %d:\n%s", rec.Code, body)
+	}
+	// A hostile NameID is refused at check 14, and its page escapes it too.
+	hostile := st.valid()
+	hostile.NameID = "&lt;script&gt;alert(1)&lt;/script&gt;@example.com"
+	rec = st.post(url.Values{"SAMLResponse": {samltest.Encode(hostile.SignedAssertion(t, st.idp))}}, "")
+	body = rec.Body.String()
+	if rec.Code != 403 || !strings.Contains(body, "saml_unknown_teammate") || strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") {
+		t.Errorf("refusal page of a hostile NameID %d:\n%s", rec.Code, body)
 	}
 	// Accept: application/json;q=0 does not ask for JSON.
 	if rec := st.post(url.Values{}, "application/json;q=0, text/html"); rec.Header().Get("Content-Type") != "text/html; charset=utf-8" {

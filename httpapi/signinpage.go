@@ -25,6 +25,22 @@ type signInJSON struct {
 	Attributes    map[string][]string `json:"attributes"`
 	CertificateID int64               `json:"certificate_id"`
 	RelayState    *string             `json:"relay_state"`
+	Teammate      signInTeammateJSON  `json:"teammate"`
+}
+
+// signInTeammateJSON is who signed in (check 14).
+type signInTeammateJSON struct {
+	Username                   string              `json:"username"`
+	IsAdmin                    bool                `json:"is_admin"`
+	Scopes                     []string            `json:"scopes"`
+	HasRestrictedSubuserAccess bool                `json:"has_restricted_subuser_access"`
+	SubuserAccess              []signInSubuserJSON `json:"subuser_access"`
+}
+
+type signInSubuserJSON struct {
+	ID             int64    `json:"id"`
+	PermissionType string   `json:"permission_type"`
+	Scopes         []string `json:"scopes"`
 }
 
 func signInBody(in *ssod.Integration, res signInResult) signInJSON {
@@ -40,6 +56,13 @@ func signInBody(in *ssod.Integration, res signInResult) signInJSON {
 		CertificateID: a.CertificateID,
 		InResponseTo:  nonEmpty(a.InResponseTo),
 		RelayState:    nonEmpty(res.relayState),
+	}
+	if t := res.teammate; t != nil {
+		out.Teammate = signInTeammateJSON{Username: t.Username, IsAdmin: t.IsAdmin, Scopes: nonNil(t.Scopes),
+			HasRestrictedSubuserAccess: t.HasRestrictedSubuserAccess, SubuserAccess: make([]signInSubuserJSON, len(t.SubuserAccess))}
+		for i, sa := range t.SubuserAccess {
+			out.Teammate.SubuserAccess[i] = signInSubuserJSON{ID: sa.SubuserID, PermissionType: sa.PermissionType, Scopes: nonNil(sa.Scopes)}
+		}
 	}
 	if !a.AuthnInstant.IsZero() {
 		t := a.AuthnInstant.Unix()
@@ -81,6 +104,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, in *ssod.Integ
 	for _, name := range names {
 		p.add("Attribute "+name, strings.Join(body.Attributes[name], ", "))
 	}
+	p.add("Teammate", body.Teammate.Username)
 	p.add("Relay state", res.relayState)
 	writePage(w, http.StatusOK, p)
 }

@@ -84,9 +84,10 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 			byID[a.ID] = a.Name
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tPARENT\tCREATED")
+		// The id is what a teammate's subuser_access names a subuser by.
+		fmt.Fprintln(tw, "ID\tNAME\tPARENT\tCREATED")
 		for _, a := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name, orDash(byID[a.ParentID]), unixTime(a.CreatedAt))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", a.ID, a.Name, orDash(byID[a.ParentID]), unixTime(a.CreatedAt))
 		}
 		return tw.Flush()
 	case "keys create":

@@ -23,8 +23,11 @@ func auditList(ctx context.Context, store ssod.Store, account string, limit int,
 	fmt.Fprintln(tw, "TIME\tACCOUNT\tBY\tKEY_ID\tOPERATION\tOBJECT\tBEFORE\tAFTER")
 	for _, e := range events {
 		by := "cli"
-		if e.ActorAccountID != 0 {
+		switch {
+		case e.ActorAccountID != 0:
 			by = names[e.ActorAccountID]
+		case e.Operation == ssod.AuditTeammateJIT:
+			by = "jit" // a sign-in, not a person, made it
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", unixTime(e.At), names[e.AccountID], by, orDash(e.KeyID),
 			e.Operation, e.ObjectID, orDash(e.Before), orDash(e.After))

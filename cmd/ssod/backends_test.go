@@ -40,6 +40,8 @@ func TestEndToEnd(t *testing.T) {
 		{"HammerOneCertificate", testHammerOneCertificate},
 		{"Limits", testLimits},
 		{"SignIn", testSignIn},
+		{"Teammates", testTeammates},
+		{"TeammateIsolation", testTeammateIsolation},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

@@ -26,13 +26,27 @@ func newSignInSetup(t *testing.T, c *client) signInSetup {
 	in := c.createIntegration("SAML IdP")
 	cert := testcert.New(t, testcert.Options{RSABits: 2048, NotBefore: time.Now().Add(-time.Hour)})
 	rememberSecret(cert.PEM) // a certificate body must never reach the log either
+	// The NameID response signs in is a teammate of the account (check 14).
+	if r := c.do("POST", "/v3/sso/teammates", map[string]any{"email": "alice@example.com", "first_name": "Alice", "last_name": "Example", "persona": "observer"}); r.Status != 201 {
+		t.Fatalf("create teammate: %d %s", r.Status, r.Body)
+	}
 	return signInSetup{c: c, in: in, idp: samltest.NewSigner(cert), crt: c.createCertificate(in.ID, cert.PEM)}
 }
 
 // response is a response that passes every check of the integration now, answering
 // inResponseTo ("" for IdP-initiated).
 func (s signInSetup) response(t *testing.T, inResponseTo string) string {
+	return s.signed(t, "alice@example.com", inResponseTo)
+}
+
+// responseFor is an IdP-initiated response that signs nameID in.
+func (s signInSetup) responseFor(t *testing.T, nameID string) string {
+	return s.signed(t, nameID, "")
+}
+
+func (s signInSetup) signed(t *testing.T, nameID, inResponseTo string) string {
 	r := samltest.Valid(s.in.EntityID, s.in.SingleSignonURL, time.Now())
+	r.NameID = nameID
 	r.InResponseTo, r.ConfInResponseTo = inResponseTo, inResponseTo
 	xml := r.SignedAssertion(t, s.idp)
 	rememberDocument(xml)
