@@ -21,6 +21,7 @@ import (
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/httpapi"
 	"github.com/ssod/ssod/ratelimit"
+	"github.com/ssod/ssod/seed"
 )
 
 // Timeouts that keep a slow or idle client from holding a connection.
@@ -57,6 +58,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	headerTimeout := fs.Duration("header-timeout", readHeaderTimeout, "how long a client may take to send its request headers")
 	redisTimeout := fs.Duration("redis-timeout", ratelimit.DefaultRedisTimeout, "how long a request waits for Redis before it is let through uncounted")
 	minFreeDisk := envString(fs, getenv, "min-free-disk", "SSOD_MIN_FREE_DISK", "64MiB", "SQLite: /readyz answers 503 while the database's file system has less free space (0: no check)")
+	seedPath := envString(fs, getenv, "seed", "SSOD_SEED", "", "JSON seed file: accounts, keys, integrations and certificates to create at start (idempotently), in place of the first-start key")
 	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -101,6 +103,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--min-free-disk: %w", err)
 	}
+	var sd *ssod.Seed
+	if *seedPath != "" {
+		// Read and checked in full before listening: a bad seed file leaves
+		// no database behind, and nothing of it is written.
+		if sd, err = seed.Load(*seedPath); err != nil {
+			return err
+		}
+	}
 
 	// Listen before touching the database, so that a busy port leaves no
 	// new database file and no first-start key behind.
@@ -123,7 +133,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer store.Close()
 	store, stopCache := withReadCache(store, logger)
 	defer stopCache()
-	if err := firstStart(ctx, store, stderr); err != nil {
+	if sd != nil {
+		if err := store.ApplySeed(ctx, sd, time.Now().Unix()); err != nil {
+			var e *ssod.Error
+			if errors.As(err, &e) {
+				err = errors.New(e.Message) // names the entry and the field; the code adds nothing here
+			}
+			return fmt.Errorf("seed file %s: %w", *seedPath, err)
+		}
+	} else if err := firstStart(ctx, store, stderr); err != nil {
 		return err
 	}
 
