@@ -160,7 +160,10 @@ var seedTests = []test{
 	}},
 	{"ResetGivesExactlyTheSeedWithIDsRestarted", func(e *env) {
 		sd := testSeed()
-		e.applySeed(sd)
+		// From here on account main has the id it has after every reset.
+		if err := e.s.ResetTo(e.ctx, sd, now); err != nil {
+			e.t.Fatal(err)
+		}
 		// Everything a test suite might leave behind, ids moved far on.
 		main, _ := e.s.FindAccountByName(e.ctx, "main")
 		for i := range 5 {
@@ -175,11 +178,18 @@ var seedTests = []test{
 		if _, err := e.s.DeleteCertificate(e.ctx, main.ID, 8); err != nil {
 			e.t.Fatal(err)
 		}
+		if _, err := e.s.UpdateCertificate(e.ctx, main.ID, 7, ssod.CertificateUpdate{Enabled: ptr(false)}); err != nil {
+			e.t.Fatal(err)
+		}
+		e.getCertificate(main.ID, 7) // a store that caches reads now holds the changed one
 		if err := e.s.ResetTo(e.ctx, sd, now); err != nil {
 			e.t.Fatal(err)
 		}
 		wantEqual(e.t, "store after ResetTo", e.export(e.s), e.seededFresh(sd))
 		main, _ = e.s.FindAccountByName(e.ctx, "main")
+		if c := e.getCertificate(main.ID, 7); !c.Enabled {
+			e.t.Errorf("certificate 7 read after ResetTo: %+v, want it enabled as the seed says", c)
+		}
 		if c := e.certificate(main.ID, sd.Integrations[0].ID, 30); c.ID != 9 {
 			e.t.Errorf("first certificate after the reset has id %d, want 9", c.ID)
 		}
