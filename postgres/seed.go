@@ -15,6 +15,10 @@ import (
 // resets) from waiting on each other in a circle.
 const seedTables = `accounts, api_keys, integrations, certificates, audit_events`
 
+// resetTables are seedTables and what sign-in remembers of them, which
+// TRUNCATE must name with the integrations they refer to.
+const resetTables = seedTables + `, authn_requests, accepted_assertions, login_trace_counters, login_traces`
+
 // deadlockDetected is the SQLSTATE PostgreSQL gives the transaction it
 // cancels to break a cycle of lock waits.
 const deadlockDetected = "40P01"
@@ -48,7 +52,7 @@ func (s *Store) ApplySeed(ctx context.Context, sd *ssod.Seed, now int64) error {
 func (s *Store) ResetTo(ctx context.Context, sd *ssod.Seed, now int64) error {
 	return wrap("reset", s.retryDeadlock(func() error {
 		return s.writeChange(ctx, nil, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `TRUNCATE `+seedTables+` RESTART IDENTITY`); err != nil {
+			if _, err := tx.Exec(ctx, `TRUNCATE `+resetTables+` RESTART IDENTITY`); err != nil {
 				return err
 			}
 			return applySeed(ctx, tx, sd, now)

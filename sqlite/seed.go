@@ -17,10 +17,12 @@ func (s *Store) ApplySeed(ctx context.Context, sd *ssod.Seed, now int64) error {
 	}))
 }
 
-// resetTables are every table of objects, children first. sqlite_sequence
+// resetTables are every table of objects and of what sign-in remembers,
+// children first. sqlite_sequence
 // is emptied with them, so AUTOINCREMENT counts from 1 again; accounts'
 // ids (a plain INTEGER PRIMARY KEY) restart by themselves once it is empty.
-var resetTables = []string{"certificates", "integrations", "api_keys", "audit_events", "accounts"}
+var resetTables = []string{"login_traces", "accepted_assertions", "authn_requests",
+	"certificates", "integrations", "api_keys", "audit_events", "accounts"}
 
 // ResetTo implements ssod.Resetter. It is one write like any other, so the
 // single writer orders it with concurrent writes, and readers (WAL) see the

@@ -182,6 +182,11 @@ var seedTests = []test{
 			e.t.Fatal(err)
 		}
 		e.getCertificate(main.ID, 7) // a store that caches reads now holds the changed one
+		// What sign-in remembered of a seeded integration goes too.
+		okta := sd.Integrations[0].ID
+		e.saveRequest(okta, "req-before-reset", now+600)
+		e.wantUseAssertion(okta, "assertion-before-reset", now+600, now, true)
+		e.addTrace(ssod.LoginTrace{IntegrationID: okta, Time: now, Result: "ok"})
 		if err := e.s.ResetTo(e.ctx, sd, now); err != nil {
 			e.t.Fatal(err)
 		}
@@ -189,6 +194,11 @@ var seedTests = []test{
 		main, _ = e.s.FindAccountByName(e.ctx, "main")
 		if c := e.getCertificate(main.ID, 7); !c.Enabled {
 			e.t.Errorf("certificate 7 read after ResetTo: %+v, want it enabled as the seed says", c)
+		}
+		e.wantUseRequest(okta, "req-before-reset", now, false)
+		e.wantUseAssertion(okta, "assertion-before-reset", now+600, now, true)
+		if tr := e.addTrace(ssod.LoginTrace{IntegrationID: okta, Time: now, Result: "ok"}); tr.ID != 1 {
+			e.t.Errorf("first login trace after the reset has id %d, want 1", tr.ID)
 		}
 		if c := e.certificate(main.ID, sd.Integrations[0].ID, 30); c.ID != 9 {
 			e.t.Errorf("first certificate after the reset has id %d, want 9", c.ID)
