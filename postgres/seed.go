@@ -19,22 +19,30 @@ const seedTables = `accounts, api_keys, integrations, certificates, audit_events
 // TRUNCATE must name with the integrations they refer to.
 const resetTables = seedTables + `, authn_requests, accepted_assertions, login_trace_counters, login_traces`
 
-// deadlockDetected is the SQLSTATE PostgreSQL gives the transaction it
-// cancels to break a cycle of lock waits.
-const deadlockDetected = "40P01"
-
-// seedAttempts bounds how often a seed or reset that lost a deadlock (to a
-// request locking rows in another order) is tried again; it holds no lock
-// once cancelled, so the next attempt usually goes through.
-const seedAttempts = 5
+// A seed or a reset locks whole tables, which requests lock in other
+// orders (a row, then its parent's through a foreign key), so waiting for
+// one table while holding another could end in a deadlock, whose victim
+// might be the request. Instead a seed or reset waits at most lockTimeout
+// for each lock, far below PostgreSQL's deadlock_timeout of 1 s: on a
+// timeout it gives every lock back, the requests it held up go on, and it
+// tries again, up to lockAttempts times.
+const (
+	lockTimeout      = "200ms"
+	lockAttempts     = 50
+	lockNotAvailable = "55P03"
+	deadlockDetected = "40P01"
+)
 
 // ApplySeed implements ssod.Seeder. SHARE ROW EXCLUSIVE on every table
 // queues it behind every writer, and every writer (on any instance) behind
 // it, while reads go on; two instances that start together with one seed
 // apply it once, the second finding every entry as the first wrote it.
 func (s *Store) ApplySeed(ctx context.Context, sd *ssod.Seed, now int64) error {
-	return wrap("apply seed", s.retryDeadlock(func() error {
+	return wrap("apply seed", s.retryLocks(ctx, func() error {
 		return s.write(ctx, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+lockTimeout+`'`); err != nil {
+				return err
+			}
 			if _, err := tx.Exec(ctx, `LOCK TABLE `+seedTables+` IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 				return err
 			}
@@ -50,8 +58,11 @@ func (s *Store) ApplySeed(ctx context.Context, sd *ssod.Seed, now int64) error {
 // never rolled back. Other instances' certificate caches are told to drop
 // everything, in the same transaction.
 func (s *Store) ResetTo(ctx context.Context, sd *ssod.Seed, now int64) error {
-	return wrap("reset", s.retryDeadlock(func() error {
+	return wrap("reset", s.retryLocks(ctx, func() error {
 		return s.writeChange(ctx, nil, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+lockTimeout+`'`); err != nil {
+				return err
+			}
 			if _, err := tx.Exec(ctx, `TRUNCATE `+resetTables+` RESTART IDENTITY`); err != nil {
 				return err
 			}
@@ -60,11 +71,15 @@ func (s *Store) ResetTo(ctx context.Context, sd *ssod.Seed, now int64) error {
 	}))
 }
 
-func (s *Store) retryDeadlock(fn func() error) error {
+// retryLocks runs fn until it does not fail for want of a lock.
+func (s *Store) retryLocks(ctx context.Context, fn func() error) error {
 	var err error
-	for range seedAttempts {
-		if err = fn(); !isCode(err, deadlockDetected) {
+	for range lockAttempts {
+		if err = fn(); !isCode(err, lockNotAvailable) && !isCode(err, deadlockDetected) {
 			return err
+		}
+		if ctx.Err() != nil {
+			break
 		}
 	}
 	return err
