@@ -118,6 +118,25 @@ var seedTests = []test{
 		e.applySeed(sd)
 		wantEqual(e.t, "store after the second ApplySeed", e.export(e.s), before)
 	}},
+	{"ConcurrentAppliesApplyItOnce", func(e *env) {
+		// As instances that start together with one seed file do.
+		sd := testSeed()
+		Parallel(4, func(int) {
+			if err := e.s.ApplySeed(e.ctx, sd, now); err != nil {
+				e.t.Errorf("concurrent ApplySeed: %v", err)
+			}
+		})
+		once := e.newStore(e.t)
+		for _, name := range []string{"alice", "bob"} { // as e's store has them
+			if _, err := once.CreateAccount(e.ctx, name, 0, now); err != nil {
+				e.t.Fatal(err)
+			}
+		}
+		if err := once.ApplySeed(e.ctx, sd, now); err != nil {
+			e.t.Fatal(err)
+		}
+		wantEqual(e.t, "store after concurrent ApplySeeds", e.export(e.s), e.export(once))
+	}},
 	{"LeavesOtherObjectsAlone", func(e *env) {
 		in := e.integration(e.alice.ID, "alice's")
 		c := e.certificate(e.alice.ID, in.ID, 1) // the PEM of seed certificate 7, in another integration
