@@ -137,6 +137,22 @@ var seedTests = []test{
 		}
 		wantEqual(e.t, "store after concurrent ApplySeeds", e.export(e.s), e.export(once))
 	}},
+	{"DeletedEntryIsCreatedAgain", func(e *env) {
+		sd := testSeed()
+		e.applySeed(sd)
+		main, _ := e.s.FindAccountByName(e.ctx, "main")
+		later := e.certificate(main.ID, sd.Integrations[0].ID, 3)
+		if _, err := e.s.DeleteCertificate(e.ctx, main.ID, 8); err != nil {
+			e.t.Fatal(err)
+		}
+		e.applySeed(sd)
+		if c := e.getCertificate(main.ID, 8); c.PEM != sd.Certificates[1].PEM || c.Enabled {
+			e.t.Errorf("certificate 8 after a second ApplySeed: %+v", c)
+		}
+		if c := e.certificate(main.ID, sd.Integrations[0].ID, 4); c.ID <= later.ID {
+			e.t.Errorf("certificate created after that: id %d, want above %d", c.ID, later.ID)
+		}
+	}},
 	{"LeavesOtherObjectsAlone", func(e *env) {
 		in := e.integration(e.alice.ID, "alice's")
 		c := e.certificate(e.alice.ID, in.ID, 1) // the PEM of seed certificate 7, in another integration
@@ -176,6 +192,14 @@ var seedTests = []test{
 			}
 		}
 		wantEqual(e.t, "store after refused seeds", e.export(e.s), before)
+		// A revoked key is not the seed's either.
+		if err := e.s.RevokeKey(e.ctx, "seedkey-eu-00000000002", now); err != nil {
+			e.t.Fatal(err)
+		}
+		err := e.s.ApplySeed(e.ctx, testSeed(), now)
+		if ssod.CodeOf(err) != ssod.EConflict || !strings.Contains(err.Error(), `API key "seedkey-eu-00000000002"`) || !strings.Contains(err.Error(), "revoked") {
+			e.t.Errorf("seed of a revoked key: %v", err)
+		}
 	}},
 	{"ResetGivesExactlyTheSeedWithIDsRestarted", func(e *env) {
 		sd := testSeed()
