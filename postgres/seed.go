@@ -141,7 +141,7 @@ func applySeed(ctx context.Context, tx pgx.Tx, sd *ssod.Seed, now int64) error {
 				return err
 			}
 			if n >= ssod.MaxIntegrationsPerAccount {
-				return ssod.ErrTooManyIntegrations()
+				return ssod.SeedRefused("integration "+strconv.Quote(si.ID), ssod.ErrTooManyIntegrations())
 			}
 			in := si.Integration
 			in.AccountID, in.LastUpdated = acct, now
@@ -167,7 +167,7 @@ func applySeed(ctx context.Context, tx pgx.Tx, sd *ssod.Seed, now int64) error {
 		case errors.Is(err, pgx.ErrNoRows):
 			c := ssod.Certificate{ID: sc.ID, AccountID: integrationAccount[sc.IntegrationID], IntegrationID: sc.IntegrationID, X509: sc.X509, Enabled: sc.Enabled}
 			if err := checkRoom(ctx, tx, c.AccountID, c.IntegrationID, c.PEM, 0, true); err != nil {
-				return ssod.SeedCertificateRefused(sc.ID, err)
+				return ssod.SeedRefused("certificate "+strconv.FormatInt(sc.ID, 10), err)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO certificates (`+certificateColumns+`) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 				c.ID, c.AccountID, c.IntegrationID, c.PEM, c.NotBefore, c.NotAfter, c.Enabled); err != nil {
