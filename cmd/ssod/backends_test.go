@@ -39,6 +39,7 @@ func TestEndToEnd(t *testing.T) {
 		{"RevocationBitesWithinKeyCacheTTL", testRevocationBitesWithinKeyCacheTTL},
 		{"HammerOneCertificate", testHammerOneCertificate},
 		{"Limits", testLimits},
+		{"SignIn", testSignIn},
 		{"SeedFile", testSeedFile},
 	}
 	for _, b := range backends {

@@ -59,6 +59,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	redisTimeout := fs.Duration("redis-timeout", ratelimit.DefaultRedisTimeout, "how long a request waits for Redis before it is let through uncounted")
 	minFreeDisk := envString(fs, getenv, "min-free-disk", "SSOD_MIN_FREE_DISK", "64MiB", "SQLite: /readyz answers 503 while the database's file system has less free space (0: no check)")
 	seedPath := envString(fs, getenv, "seed", "SSOD_SEED", "", "JSON seed file: accounts, keys, integrations and certificates to create at start (idempotently), in place of the first-start key")
+	samlSkew := envString(fs, getenv, "saml-clock-skew", "SSOD_SAML_CLOCK_SKEW", defaultSAMLSkew.String(), "clock difference tolerated with IdPs in SAML validity times, 0 to 1h")
+	samlSHA1 := envString(fs, getenv, "saml-allow-sha1", "SSOD_SAML_ALLOW_SHA1", "false", "accept SAML signatures and digests with SHA-1 (true or false)")
+	samlRateLimit := envString(fs, getenv, "saml-rate-limit", "SSOD_SAML_RATE_LIMIT", defaultSAMLRateLimit, "requests per client address per window on the public SAML paths, N/DURATION or off")
+	trustedProxies := envString(fs, getenv, "trusted-proxies", "SSOD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For names the client (for --saml-rate-limit)")
 	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -102,6 +106,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	minFree, err := parseSize(*minFreeDisk)
 	if err != nil {
 		return fmt.Errorf("--min-free-disk: %w", err)
+	}
+	samlCfg, samlLimits, err := parseSAMLFlags(*samlSkew, *samlSHA1, *samlRateLimit, *trustedProxies)
+	if err != nil {
+		return err
 	}
 	var sd *ssod.Seed
 	if *seedPath != "" {
@@ -152,22 +160,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if *publicURL == "" {
 		*publicURL = scheme + "://" + ln.Addr().String()
 	}
-	var limiter ratelimit.Limiter
-	switch {
-	case limits.Enabled() && *redisURL != "":
-		ratelimit.LogRedisTo(logger)
-		// A Redis that is down at start is an outage like any later one:
-		// serve, warn once, and let requests through until it answers.
-		rl, err := ratelimit.NewRedis(ctx, limits, ratelimit.RedisOptions{
-			URL: *redisURL, Prefix: "ssod:ratelimit:", Timeout: *redisTimeout, Logger: logger, Now: time.Now,
-		})
+	limiter, closeLimiter, err := newLimiter(ctx, limits, *redisURL, "ssod:ratelimit:", *redisTimeout, logger)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+	// The public SAML paths have budgets of their own, per client address,
+	// on the same Redis connection when there is one.
+	if rl, ok := limiter.(*ratelimit.Redis); ok && samlLimits.Enabled() {
+		samlCfg.Limiter = rl.Budget(samlLimits, samlRedisPrefix)
+	} else {
+		samlCfg.Limiter, closeLimiter, err = newLimiter(ctx, samlLimits, *redisURL, samlRedisPrefix, *redisTimeout, logger)
 		if err != nil {
 			return err
 		}
-		defer rl.Close()
-		limiter = rl
-	case limits.Enabled():
-		limiter = ratelimit.NewMemory(limits, time.Now)
+		defer closeLimiter()
 	}
 	api, err := httpapi.NewServer(httpapi.Config{
 		Store:       store,
@@ -176,6 +183,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:      logger,
 		KeyCacheTTL: *keyCacheTTL,
 		Disk:        diskCheck(db, minFree),
+		SAML:        samlCfg,
 	})
 	if err != nil {
 		return err
@@ -194,7 +202,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		DisableGeneralOptionsHandler: true,
 		TLSConfig:                    tlsConfig,
 	}
-	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "shared_rate_limit", *redisURL != "")
+	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "saml_rate_limit", samlLimits.String(), "shared_rate_limit", *redisURL != "")
 	_ = logs.Flush() // operators and scripts wait for this line
 
 	served := make(chan error, 1)
