@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ssod/ssod/apikey"
 )
 
 // File is a seed file as written, before Validate checks its entries.
@@ -287,6 +289,12 @@ func entryName(section string, text []byte) string {
 			return k + " " + strconv.Quote(s)
 		case json.Unmarshal(m[k], &n) == nil && m[k] != nil:
 			return k + " " + strconv.FormatInt(n, 10)
+		}
+	}
+	var key string
+	if section == "keys" && json.Unmarshal(m["key"], &key) == nil {
+		if id, _, ok := apikey.Split(key); ok {
+			return "key id " + strconv.Quote(id)
 		}
 	}
 	return ""

@@ -133,7 +133,7 @@ func TestBadSeed(t *testing.T) {
 		{"key missing", func(s string) string { return strings.Replace(s, `"key": "`+testKey+`", `, ``, 1) }, "keys", 0, "", "key", 7, "required"},
 		{"bad key shape", func(s string) string { return strings.Replace(s, testKey, testKey[:60], 1) }, "keys", 0, "", "key", 7, "want SendGrid's shape"},
 		{"duplicate key id", func(s string) string { return strings.Replace(s, testKey2[:26], testKey[:26], 1) }, "keys", 1, "", "key", 8, "same key id"},
-		{"unknown scope", func(s string) string { return strings.Replace(s, `"sso.settings.read"]`, `"sso.setings.read"]`, 1) }, "keys", 1, "", "scopes", 8, `unknown scope "sso.setings.read"`},
+		{"unknown scope", func(s string) string { return strings.Replace(s, `"sso.settings.read"]`, `"sso.setings.read"]`, 1) }, "keys", 1, `key id "cccccccccccccccccccccc"`, "scopes", 8, `unknown scope "sso.setings.read"`},
 		{"empty scopes", func(s string) string { return strings.Replace(s, `["sso.settings.read"]`, `[]`, 1) }, "keys", 1, "", "scopes", 8, "at least one scope"},
 		{"scope twice", func(s string) string {
 			return strings.Replace(s, `["sso.settings.read"]`, `["sso.settings.read", "sso.settings.read"]`, 1)
