@@ -126,6 +126,8 @@ type Store interface {
 	AuditStore
 	Exporter
 	Importer
+	Seeder
+	Resetter
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -87,17 +87,23 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 				return err
 			}
 		}
-		// AUTOINCREMENT keeps its counter here; a deleted highest id must
-		// stay used.
-		_, err := tx.ExecContext(ctx,
-			`UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'certificates'`, snap.LastCertificateID)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx,
-			`INSERT INTO sqlite_sequence (name, seq) SELECT 'certificates', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'certificates')`,
-			snap.LastCertificateID)
-		return err
+		// A deleted highest id must stay used.
+		return raiseCertificateSequence(ctx, tx, snap.LastCertificateID)
 	})
 	return wrap("import", err)
+}
+
+// raiseCertificateSequence makes the next certificate id handed out at least
+// floor+1. AUTOINCREMENT keeps its counter in sqlite_sequence, which it
+// raises itself past explicit ids inserted; this never lowers it.
+func raiseCertificateSequence(ctx context.Context, tx *sql.Tx, floor int64) error {
+	_, err := tx.ExecContext(ctx,
+		`UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'certificates'`, floor)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO sqlite_sequence (name, seq) SELECT 'certificates', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'certificates')`,
+		floor)
+	return err
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Limits", limitTests},
 		{"Audit", auditTests},
 		{"Snapshot", snapshotTests},
+		{"Seed", seedTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
