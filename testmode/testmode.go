@@ -57,6 +57,7 @@ func (m *Mode) Enter() (leave func()) {
 func (m *Mode) Reset(ctx context.Context, also func()) error {
 	m.gate.Lock()
 	defer m.gate.Unlock()
+	m.Clock.Release()
 	if m.resetStore != nil {
 		if err := m.resetStore(ctx); err != nil {
 			return fmt.Errorf("test mode reset: %w", err)
@@ -67,6 +68,5 @@ func (m *Mode) Reset(ctx context.Context, also func()) error {
 	}
 	m.Journal.Clear()
 	m.Faults.Clear()
-	m.Clock.Release()
 	return nil
 }

@@ -352,7 +352,8 @@ func (c *client) do(method, path string, body any) response {
 }
 
 var knownErrorIDs = []string{"required", "invalid", "invalid_certificate", "private_key_rejected", "not_found",
-	"unauthorized", "forbidden", "rate_limited", "too_large", "unsupported_media_type", "method_not_allowed", "internal"}
+	"unauthorized", "forbidden", "rate_limited", "too_large", "unsupported_media_type", "method_not_allowed", "internal",
+	"unavailable"} // only a fault injected in test mode
 
 // checkResponse holds every response to the contract: the OpenAPI files,
 // the headers every response carries, and the shape of the error array.
