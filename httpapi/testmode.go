@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -189,14 +190,23 @@ type (
 	}
 )
 
-func (s *Server) testReset(w http.ResponseWriter, r *http.Request) {
-	err := s.test.Reset(r.Context(), func() {
+// ResetTestMode is POST /_ssod/reset: the store back to the seed, the
+// server's key cache and rate-limit budgets, journal, faults and clock back
+// to the start. Only a server configured with a TestMode has one.
+func (s *Server) ResetTestMode(ctx context.Context) error {
+	if s.test == nil {
+		return errors.New("httpapi: reset: not in test mode")
+	}
+	return s.test.Reset(ctx, func() {
 		s.keys.Forget()
 		if m, ok := s.limiter.(*ratelimit.Memory); ok {
 			m.Reset()
 		}
 	})
-	if err != nil {
+}
+
+func (s *Server) testReset(w http.ResponseWriter, r *http.Request) {
+	if err := s.ResetTestMode(r.Context()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
