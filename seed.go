@@ -83,7 +83,7 @@ type Resetter interface {
 // holds with other values: what names the entry, field the value that
 // differs.
 func ErrSeedConflict(what, field, format string, args ...any) *Error {
-	return FieldErrorf(EConflict, field, "%s exists with other values than the seed's: %s", what, fmt.Sprintf(format, args...))
+	return FieldErrorf(EConflict, field, "%s is in the database with other values than the seed's: %s", what, fmt.Sprintf(format, args...))
 }
 
 // CheckSeedAccount compares a seed's account with the stored one; parentID

@@ -1,12 +1,9 @@
 package ssodtest
 
 import (
-	"errors"
-
 	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/seed"
 )
 
-// loadSeed reads a seed file. (Filled in once the seed package lands.)
-func loadSeed(path string) (*ssod.Seed, error) {
-	return nil, errors.New("seed files: not yet")
-}
+// loadSeed reads and checks a seed file as `ssod serve --seed` does.
+func loadSeed(path string) (*ssod.Seed, error) { return seed.Load(path) }

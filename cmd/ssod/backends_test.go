@@ -39,6 +39,7 @@ func TestEndToEnd(t *testing.T) {
 		{"RevocationBitesWithinKeyCacheTTL", testRevocationBitesWithinKeyCacheTTL},
 		{"HammerOneCertificate", testHammerOneCertificate},
 		{"Limits", testLimits},
+		{"SeedFile", testSeedFile},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

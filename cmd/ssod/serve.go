@@ -21,6 +21,7 @@ import (
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/httpapi"
 	"github.com/ssod/ssod/ratelimit"
+	"github.com/ssod/ssod/seed"
 	"github.com/ssod/ssod/testmode"
 )
 
@@ -60,6 +61,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	testMode := fs.Bool("test-mode", false, "serve the /_ssod/ paths for test suites (reset, request journal, faults, clock), without an API key; loopback addresses only")
 	testModeAnyAddress := fs.Bool("test-mode-any-address", false, "allow --test-mode on an address that is not loopback")
 	minFreeDisk := envString(fs, getenv, "min-free-disk", "SSOD_MIN_FREE_DISK", "64MiB", "SQLite: /readyz answers 503 while the database's file system has less free space (0: no check)")
+	seedPath := envString(fs, getenv, "seed", "SSOD_SEED", "", "JSON seed file: accounts, keys, integrations and certificates to create at start (idempotently), in place of the first-start key")
 	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -107,6 +109,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--min-free-disk: %w", err)
 	}
+	var sd *ssod.Seed
+	if *seedPath != "" {
+		// Read and checked in full before listening: a bad seed file leaves
+		// no database behind, and nothing of it is written.
+		if sd, err = seed.Load(*seedPath); err != nil {
+			return err
+		}
+	}
 
 	// Listen before touching the database, so that a busy port leaves no
 	// new database file and no first-start key behind.
@@ -134,8 +144,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer raw.Close()
 	store, stopCache := withReadCache(raw, logger)
 	defer stopCache()
-	firstKey, err := firstStart(ctx, store, stderr)
-	if err != nil {
+	var firstKey *ssod.APIKey
+	if sd != nil {
+		if err := store.ApplySeed(ctx, sd, time.Now().Unix()); err != nil {
+			var e *ssod.Error
+			if errors.As(err, &e) {
+				err = errors.New(e.Message) // names the entry and the field; the code adds nothing here
+			}
+			return fmt.Errorf("seed file %s: %w", *seedPath, err)
+		}
+	} else if firstKey, err = firstStart(ctx, store, stderr); err != nil {
 		return err
 	}
 
@@ -151,8 +169,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	now := time.Now
 	var mode *testmode.Mode
 	if *testMode {
-		seed := withFirstStartKey(&ssod.Seed{}, firstKey, firstAccount)
-		mode = testmode.New(testmode.Options{ResetStore: resetStore(store, seed)})
+		if sd == nil {
+			sd = &ssod.Seed{}
+		}
+		mode = testmode.New(testmode.Options{ResetStore: resetStore(store, withFirstStartKey(sd, firstKey, firstAccount))})
 		now = mode.Clock.Now
 	}
 	var limiter ratelimit.Limiter
