@@ -112,13 +112,14 @@ func start(t testing.TB, opts Options) (*Server, error) {
 	}
 	s.closers = append(s.closers, func() { raw.Close() })
 	s.store = readcache.New(raw, 4_000)
-	if err := s.store.ApplySeed(ctx, seed, time.Now().Unix()); err != nil {
+	seededAt := time.Now().Unix() // and at every Reset, which is then exactly the start
+	if err := s.store.ApplySeed(ctx, seed, seededAt); err != nil {
 		return s, err
 	}
 	s.mode = testmode.New(testmode.Options{ResetStore: func(ctx context.Context) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.store.ResetTo(ctx, s.seed, time.Now().Unix())
+		return s.store.ResetTo(ctx, s.seed, seededAt)
 	}})
 	var limiter ratelimit.Limiter
 	if limits.Enabled() {

@@ -40,6 +40,7 @@ func TestEndToEnd(t *testing.T) {
 		{"HammerOneCertificate", testHammerOneCertificate},
 		{"Limits", testLimits},
 		{"SeedFile", testSeedFile},
+		{"ResetToTheSeedUnderLoad", testResetUnderLoad},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

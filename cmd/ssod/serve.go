@@ -145,8 +145,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	store, stopCache := withReadCache(raw, logger)
 	defer stopCache()
 	var firstKey *ssod.APIKey
+	// seededAt is the last_updated of what the seed creates, now and at
+	// every test-mode reset, which is then exactly the start again.
+	seededAt := time.Now().Unix()
 	if sd != nil {
-		if err := store.ApplySeed(ctx, sd, time.Now().Unix()); err != nil {
+		if err := store.ApplySeed(ctx, sd, seededAt); err != nil {
 			var e *ssod.Error
 			if errors.As(err, &e) {
 				err = errors.New(e.Message) // names the entry and the field; the code adds nothing here
@@ -172,7 +175,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if sd == nil {
 			sd = &ssod.Seed{}
 		}
-		mode = testmode.New(testmode.Options{ResetStore: resetStore(store, withFirstStartKey(sd, firstKey, firstAccount))})
+		mode = testmode.New(testmode.Options{ResetStore: resetStore(store, withFirstStartKey(sd, firstKey, firstAccount), seededAt)})
 		now = mode.Clock.Now
 	}
 	var limiter ratelimit.Limiter

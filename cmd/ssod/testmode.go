@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"time"
 
 	"github.com/ssod/ssod"
 )
@@ -29,11 +28,10 @@ func checkTestModeAddr(addr net.Addr, anyAddress bool) error {
 }
 
 // resetStore is test mode's store reset: the store (and its certificate
-// cache) back to seed, ids restarted. It runs on the system clock, to which
-// test mode's returns with the reset.
-func resetStore(store ssod.Store, seed *ssod.Seed) func(context.Context) error {
+// cache) back to seed, ids restarted, with the times of the start (at).
+func resetStore(store ssod.Store, seed *ssod.Seed, at int64) func(context.Context) error {
 	return func(ctx context.Context) error {
-		return store.ResetTo(ctx, seed, time.Now().Unix())
+		return store.ResetTo(ctx, seed, at)
 	}
 }
 

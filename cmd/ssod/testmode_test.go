@@ -160,19 +160,39 @@ func TestResetWaitsForRequestsInFlight(t *testing.T) {
 	}
 }
 
-// TestResetUnderLoad resets while writers create integrations and
-// certificates: no request fails for it, and once the writers stop one more
-// reset leaves exactly the start (no integration, ids from 1).
-func TestResetUnderLoad(t *testing.T) {
-	ts := startServer(t, ":memory:", "--test-mode", "--rate-limit", "off")
+// testResetUnderLoad resets while writers create integrations and
+// certificates with the example seed's key: no request fails for it, and
+// once the writers stop, one more reset leaves exactly the seed (every
+// object read through the API equal, byte for byte, to what the start
+// showed) with ids continuing after the seed's.
+func testResetUnderLoad(t *testing.T, dsn string) {
+	ts := startServer(t, dsn, "--test-mode", "--rate-limit", "off", "--seed", exampleSeed)
 	admin := ts.client("")
+	main, eu := ts.client(exampleKey), ts.client(exampleKey).with("On-Behalf-Of", "eu-team")
+	state := func() string {
+		var b strings.Builder
+		for _, c := range []*client{main, eu} {
+			b.Write(c.do("GET", "/v3/sso/integrations", nil).Body)
+			for _, id := range []string{exampleOkta, exampleEntra} {
+				b.Write(c.do("GET", "/v3/sso/integrations/"+id+"/certificates", nil).Body)
+			}
+		}
+		for _, id := range []string{"7", "8", "9"} {
+			b.Write(main.do("GET", "/v3/sso/certificates/"+id, nil).Body)
+		}
+		return b.String()
+	}
+	seeded := state()
+	if !strings.Contains(seeded, exampleOkta) || !strings.Contains(seeded, exampleEntra) {
+		t.Fatalf("the seed is not there: %s", seeded)
+	}
 	cert := testcert.New(t, testcert.Options{})
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	var writes atomic.Int64
 	for w := range 4 {
 		wg.Go(func() {
-			c := ts.client(ts.Key)
+			c := ts.client(exampleKey)
 			for i := 0; !stop.Load(); i++ {
 				r := c.do("POST", "/v3/sso/integrations", integrationBody(fmt.Sprintf("w%d-%d", w, i)))
 				if r.Status != 200 {
@@ -185,6 +205,11 @@ func TestResetUnderLoad(t *testing.T) {
 				r = c.do("POST", "/v3/sso/certificates", map[string]any{"public_certificate": cert.PEM, "integration_id": in.ID})
 				if r.Status != 200 && r.Status != 400 {
 					t.Errorf("create certificate during resets: %d %s", r.Status, r.Body)
+					return
+				}
+				// The seeded certificate changes too, and must come back.
+				if r := c.do("PATCH", "/v3/sso/certificates/7", map[string]any{"enabled": i%2 == 0}); r.Status != 200 {
+					t.Errorf("patch the seeded certificate during resets: %d %s", r.Status, r.Body)
 					return
 				}
 				writes.Add(1)
@@ -202,14 +227,16 @@ func TestResetUnderLoad(t *testing.T) {
 	if writes.Load() < 20 {
 		t.Fatalf("only %d writes ran beside the resets", writes.Load())
 	}
-	admin.do("POST", "/_ssod/reset", nil)
-	c := ts.client(ts.Key)
-	if r := c.do("GET", "/v3/sso/integrations", nil); string(r.Body) != "[]" {
-		t.Fatalf("integrations after the last reset: %s", r.Body)
+	if state() == seeded {
+		t.Fatal("the writes left no trace before the last reset; the test shows nothing")
 	}
-	in := decode[integrationResp](t, c.do("POST", "/v3/sso/integrations", integrationBody("fresh")))
-	if got := decode[certificateResp](t, c.do("POST", "/v3/sso/certificates", map[string]any{"public_certificate": cert.PEM, "integration_id": in.ID})); got.ID != 1 {
-		t.Errorf("first certificate after the last reset has id %d, want 1", got.ID)
+	admin.do("POST", "/_ssod/reset", nil)
+	if got := state(); got != seeded {
+		t.Fatalf("after the last reset:\n%s\nwant the seed:\n%s", got, seeded)
+	}
+	in := decode[integrationResp](t, main.do("POST", "/v3/sso/integrations", integrationBody("fresh")))
+	if got := decode[certificateResp](t, main.do("POST", "/v3/sso/certificates", map[string]any{"public_certificate": cert.PEM, "integration_id": in.ID})); got.ID != 9 {
+		t.Errorf("first certificate after the last reset has id %d, want 9 (after the seed's 7 and 8)", got.ID)
 	}
 	t.Logf("%d writes beside 20 resets", writes.Load())
 }
