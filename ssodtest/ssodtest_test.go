@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"runtime"
 	"testing"
 	"time"
 
@@ -153,4 +154,58 @@ func TestClockMovesRateLimitWindows(t *testing.T) {
 	if d := time.Since(srv.Now()); d < 0 || d > time.Second {
 		t.Fatalf("SystemClock: %v off", d)
 	}
+}
+
+// TestSeed starts from the repository's example seed: its objects are there
+// with their ids, Key acts for its first account, and Reset puts them back.
+func TestSeed(t *testing.T) {
+	t.Parallel()
+	srv := ssodtest.New(t, ssodtest.Options{Seed: "../examples/seed.json"})
+	const okta = "4a1c2e7b-5d3f-4e8a-9b6c-0d1e2f3a4b5c"
+	certs := call(t, srv, srv.Key, rest.Get, "/v3/sso/integrations/"+okta+"/certificates", nil)
+	if certs.StatusCode != 200 || !strings.Contains(certs.Body, `"id":7`) || !strings.Contains(certs.Body, `"id":8`) {
+		t.Fatalf("seeded certificates: %d %s", certs.StatusCode, certs.Body)
+	}
+	seededList := call(t, srv, srv.Key, rest.Get, "/v3/sso/integrations", nil).Body
+	if res := call(t, srv, srv.Key, rest.Delete, "/v3/sso/integrations/"+okta, nil); res.StatusCode != 204 {
+		t.Fatalf("delete the seeded integration: %d", res.StatusCode)
+	}
+	// The seed's own key works as well as Key.
+	seedKey := "SG.example-ci-key-0000001.this-is-an-example-secret-not-for-real-use0"
+	if res := call(t, srv, seedKey, rest.Get, "/v3/sso/integrations", nil); res.Body != "[]" {
+		t.Fatalf("after the delete: %s", res.Body)
+	}
+	srv.Reset()
+	if got := call(t, srv, srv.Key, rest.Get, "/v3/sso/integrations", nil).Body; got != seededList {
+		t.Fatalf("after Reset:\n%s\nwant the seed's:\n%s", got, seededList)
+	}
+	if got := call(t, srv, srv.Key, rest.Get, "/v3/sso/integrations/"+okta+"/certificates", nil).Body; got != certs.Body {
+		t.Fatalf("certificates after Reset:\n%s\nwant\n%s", got, certs.Body)
+	}
+}
+
+func TestBadSeedFailsTheTest(t *testing.T) {
+	t.Parallel()
+	ft := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ssodtest.New(ft, ssodtest.Options{Seed: "no-such-seed.json"})
+	}()
+	<-done
+	if !strings.Contains(ft.msg, "no-such-seed.json") {
+		t.Fatalf("New with a missing seed file: %q, want a failure naming it", ft.msg)
+	}
+}
+
+// fatalRecorder keeps what Fatalf was given instead of failing the test.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Helper() {}
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
 }

@@ -21,7 +21,8 @@ async function startSSOD({ seed, bin = process.env.SSOD_BIN || 'ssod' } = {}) {
     });
   });
   proc.removeAllListeners('exit');
-  // Without a seed, the first start prints a key with every scope.
+  // Without a seed, the first start prints a key with every scope; with
+  // one, the suite uses the seed's keys.
   const firstKey = (/SG\.[\w-]{22}\.[\w-]{43}/.exec(log) || [])[0];
 
   const admin = async (method, path, body) => {
