@@ -124,6 +124,7 @@ type Store interface {
 	IntegrationStore
 	CertificateStore
 	AuditStore
+	SignInStore
 	Exporter
 	Importer
 	Seeder

@@ -13,6 +13,21 @@ type Snapshot struct {
 	// LastCertificateID is the highest certificate id ever handed out,
 	// deleted ones included, so that the copy never reuses one either.
 	LastCertificateID int64
+	// What sign-in remembers, so that a request or an assertion used once
+	// before the copy cannot be used again after it.
+	AuthnRequests []SignInRecord // outstanding AuthnRequests, by integration then ID
+	Assertions    []SignInRecord // accepted assertions, by integration then ID
+	LoginTraces   []LoginTrace   // by ID
+	// LastLoginTraceID is the highest trace id ever handed out.
+	LastLoginTraceID int64
+}
+
+// SignInRecord is a remembered AuthnRequest or accepted assertion: its ID,
+// remembered for IntegrationID until ExpiresAt.
+type SignInRecord struct {
+	IntegrationID string
+	ID            string
+	ExpiresAt     int64
 }
 
 // Exporter reads a whole store.

@@ -22,6 +22,9 @@ type metrics struct {
 	limited   prometheus.Counter
 	dbErrors  prometheus.Counter
 	authFails prometheus.Counter
+	// samlResponses counts ACS POSTs by result: "ok" or an error_id, a
+	// fixed set of ssod's own codes.
+	samlResponses *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -38,7 +41,7 @@ func newMetrics() *metrics {
 		}, []string{"route", "method"}),
 		limited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ssod_rate_limit_rejections_total",
-			Help: "Requests refused with 429 because a key spent its budget.",
+			Help: "Requests refused with 429 because a key, or a client address on the public SAML paths, spent its budget.",
 		}),
 		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ssod_database_errors_total",
@@ -48,8 +51,12 @@ func newMetrics() *metrics {
 			Name: "ssod_authentication_failures_total",
 			Help: "Requests refused with 401.",
 		}),
+		samlResponses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ssod_saml_responses_total",
+			Help: "POSTs to the SAML Assertion Consumer Service by result: ok, or the error_id that refused it.",
+		}, []string{"result"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.limited, m.dbErrors, m.authFails,
+	m.registry.MustRegister(m.requests, m.latency, m.limited, m.dbErrors, m.authFails, m.samlResponses,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

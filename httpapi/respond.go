@@ -82,26 +82,33 @@ func writeProblems(w http.ResponseWriter, problems []*ssod.Error) {
 }
 
 // fail sends err to the client as the error array, or nothing when the
-// client has gone. A domain error is the client's and is sent as it is.
-// Anything else is a server fault (logged at ERROR, shown only as
-// "internal", and counted as the database's when a store call returned it)
-// unless the client left first: a store call cut short by the request's
-// cancelled context is no fault of the server's.
+// client has gone.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if problems := s.problemsOf(r, err); problems != nil {
+		writeProblems(w, problems)
+	}
+}
+
+// problemsOf returns the problems to send for err, or nil when the client
+// has gone. A domain error is the client's and is sent as it is. Anything
+// else is a server fault (logged at ERROR, shown only as "internal", and
+// counted as the database's when a store call returned it) unless the
+// client left first: a store call cut short by the request's cancelled
+// context is no fault of the server's.
+func (s *Server) problemsOf(r *http.Request, err error) []*ssod.Error {
 	problems := ssod.ProblemsOf(err)
 	if problems[0].Code != ssod.EInternal {
-		writeProblems(w, problems)
-		return
+		return problems
 	}
 	if errors.Is(err, errClientGone) || r.Context().Err() != nil {
 		s.clientGone(r, err)
-		return
+		return nil
 	}
 	if _, ok := errors.AsType[*storeError](err); ok {
 		s.metrics.dbErrors.Inc()
 	}
 	s.log.ErrorContext(r.Context(), "internal error", "request_id", infoFrom(r.Context()).id, "err", err)
-	writeProblems(w, problems)
+	return problems
 }
 
 // clientGone records that the client went away before its answer: observe
@@ -153,6 +160,9 @@ func statusOf(e *ssod.Error) int {
 		if e.Field == "" { // the whole body; a too-large field is a 400
 			return http.StatusRequestEntityTooLarge
 		}
+	}
+	if isSAMLRefusal(e.Code) {
+		return http.StatusForbidden
 	}
 	return http.StatusBadRequest
 }

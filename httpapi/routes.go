@@ -18,11 +18,17 @@ func (s *Server) routes() {
 	r.api("PATCH /v3/sso/integrations/{id}", ssod.ScopeSettingsUpdate, s.updateIntegration)
 	r.api("DELETE /v3/sso/integrations/{id}", ssod.ScopeSettingsDelete, s.deleteIntegration)
 	r.api("GET /v3/sso/integrations/{integration_id}/certificates", ssod.ScopeSettingsRead, s.listCertificates)
+	r.api("GET /v3/sso/integrations/{id}/logins", ssod.ScopeSettingsRead, s.listLoginTraces)
 
 	r.api("POST /v3/sso/certificates", ssod.ScopeSettingsCreate, s.createCertificate)
 	r.api("GET /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsRead, s.getCertificate)
 	r.api("PATCH /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsUpdate, s.updateCertificate)
 	r.api("DELETE /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsDelete, s.deleteCertificate)
+
+	// SAML sign-in: no API key; each is budgeted per client address.
+	r.public("POST "+pathACS+"{integration_id}", http.HandlerFunc(s.acs))
+	r.public("GET "+pathMetadata+"{integration_id}", http.HandlerFunc(s.samlMetadata))
+	r.public("GET "+pathLogin+"{integration_id}", http.HandlerFunc(s.samlLogin))
 
 	r.public("GET /openapi.json", http.HandlerFunc(s.serveOpenAPI))
 	r.public("GET /healthz", http.HandlerFunc(s.healthz))

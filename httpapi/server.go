@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"strings"
 	"time"
@@ -37,6 +38,22 @@ type Config struct {
 	// faults into every other request (ssod serve --test-mode). Its clock
 	// then replaces Now.
 	TestMode *testmode.Mode
+	// SAML configures the public sign-in paths.
+	SAML SAMLConfig
+}
+
+// SAMLConfig is how ssod serves sign-ins (README, "SAML sign-in").
+type SAMLConfig struct {
+	// Skew is the clock difference tolerated with IdPs (--saml-clock-skew).
+	Skew time.Duration
+	// AllowSHA1 accepts SHA-1 signatures and digests (--saml-allow-sha1).
+	AllowSHA1 bool
+	// Limiter budgets the public SAML paths per client address; nil turns
+	// that off.
+	Limiter ratelimit.Limiter
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// address (--trusted-proxies); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // maxCachedKeys bounds the key cache: far more keys than one deployment
@@ -45,18 +62,20 @@ const maxCachedKeys = 100_000
 
 // Server is the API's http.Handler.
 type Server struct {
-	store     ssod.Store
-	keys      *apikey.Cache
-	limiter   ratelimit.Limiter
-	publicURL string
-	log       *slog.Logger
-	now       func() time.Time
-	mux       *http.ServeMux
-	handler   http.Handler // the middleware chain around mux, built once
-	document  []byte       // ssod's OpenAPI document, served at /openapi.json
-	metrics   *metrics
-	disk      *DiskCheck
-	test      *testmode.Mode // nil outside test mode
+	store       ssod.Store
+	saml        SAMLConfig
+	parsedCerts *parsedCertificates
+	keys        *apikey.Cache
+	limiter     ratelimit.Limiter
+	publicURL   string
+	log         *slog.Logger
+	now         func() time.Time
+	mux         *http.ServeMux
+	handler     http.Handler // the middleware chain around mux, built once
+	document    []byte       // ssod's OpenAPI document, served at /openapi.json
+	metrics     *metrics
+	disk        *DiskCheck
+	test        *testmode.Mode // nil outside test mode
 }
 
 // NewServer returns the API handler for cfg.
@@ -66,16 +85,18 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
 	s := &Server{
-		document:  doc,
-		metrics:   newMetrics(),
-		store:     cfg.Store,
-		limiter:   cfg.Limiter,
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
-		log:       cfg.Logger,
-		now:       cfg.Now,
-		mux:       http.NewServeMux(),
-		disk:      cfg.Disk,
-		test:      cfg.TestMode,
+		document:    doc,
+		metrics:     newMetrics(),
+		store:       cfg.Store,
+		saml:        cfg.SAML,
+		parsedCerts: newParsedCertificates(),
+		limiter:     cfg.Limiter,
+		publicURL:   strings.TrimRight(cfg.PublicURL, "/"),
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		mux:         http.NewServeMux(),
+		disk:        cfg.Disk,
+		test:        cfg.TestMode,
 	}
 	if s.test != nil {
 		s.now = s.test.Clock.Now

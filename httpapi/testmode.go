@@ -191,16 +191,18 @@ type (
 )
 
 // ResetTestMode is POST /_ssod/reset: the store back to the seed, the
-// server's key cache and rate-limit budgets, journal, faults and clock back
-// to the start. Only a server configured with a TestMode has one.
+// server's key cache and rate-limit budgets (per key, and per address on the
+// SAML paths), journal, faults and clock back to the start. Only a server configured with a TestMode has one.
 func (s *Server) ResetTestMode(ctx context.Context) error {
 	if s.test == nil {
 		return errors.New("httpapi: reset: not in test mode")
 	}
 	return s.test.Reset(ctx, func() {
 		s.keys.Forget()
-		if m, ok := s.limiter.(*ratelimit.Memory); ok {
-			m.Reset()
+		for _, l := range []ratelimit.Limiter{s.limiter, s.saml.Limiter} {
+			if m, ok := l.(*ratelimit.Memory); ok {
+				m.Reset()
+			}
 		}
 	})
 }

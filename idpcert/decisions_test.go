@@ -10,6 +10,7 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/ssod/ssod"
@@ -163,4 +164,24 @@ func TestParseRefusesKeyInExtension(t *testing.T) {
 func pemBody(p string) []byte {
 	lines := bytes.Split(bytes.TrimSpace([]byte(p)), []byte("\n"))
 	return bytes.Join(lines[1:len(lines)-1], nil)
+}
+
+func TestCertificateReadsStoredPEM(t *testing.T) {
+	c, der := withNegativeSerial(t)
+	stored, err := Parse(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := Certificate(stored)
+	if err != nil {
+		t.Fatalf("a stored certificate with a negative serial: %v", err)
+	}
+	if !cert.PublicKey.(*ecdsa.PublicKey).Equal(c.Key.Public()) || cert.NotAfter.Unix() != stored.NotAfter {
+		t.Error("parsed certificate differs from the stored one")
+	}
+	for _, bad := range []string{"", "not pem", stored.PEM + stored.PEM, strings.Replace(stored.PEM, "CERTIFICATE", "PUBLIC KEY", 2)} {
+		if _, err := Certificate(ssod.X509{PEM: bad}); err == nil {
+			t.Errorf("Certificate(%.30q) accepted", bad)
+		}
+	}
 }

@@ -16,6 +16,8 @@ import (
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/ssod/ssod"
@@ -229,4 +231,21 @@ func errNotOne() *ssod.Error {
 func errPrivateKey() *ssod.Error {
 	return ssod.FieldErrorf(ssod.EPrivateKeyRejected, field,
 		"public_certificate contains a private key, which was not stored; paste only the IdP's signing certificate, and replace the key if it may have been exposed")
+}
+
+// Certificate parses a stored certificate (the canonical PEM Parse made) for verifying
+// signatures with its key, reading a negative serial number as Parse does.
+func Certificate(x ssod.X509) (*x509.Certificate, error) {
+	block, rest := pem.Decode([]byte(x.PEM))
+	if block == nil || block.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) > 0 {
+		return nil, errors.New("idpcert: a stored certificate is not one PEM CERTIFICATE block")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		var ok bool
+		if cert, ok = parseNegativeSerial(block.Bytes); !ok {
+			return nil, fmt.Errorf("idpcert: a stored certificate does not parse: %w", err)
+		}
+	}
+	return cert, nil
 }

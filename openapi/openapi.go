@@ -36,7 +36,8 @@ func Document() ([]byte, error) {
 	doc["servers"] = []any{map[string]any{"url": "/", "description": "this ssod server"}}
 	doc["x-ssod-extensions"] = "Certificate responses also carry integration_id (correct spelling) and enabled; " +
 		"requests may spell integration_id either way. PATCH of an integration changes only the fields sent. " +
-		"Errors 404, 405, 413 and 415 use SsoErrorResponse."
+		"Errors 404, 405, 413 and 415 use SsoErrorResponse. " +
+		"SAML sign-in (the paths under /v3/public/sso/saml, and the login traces) is ssod's own."
 
 	paths := doc["paths"].(map[string]any)
 	for p := range paths {
@@ -85,6 +86,7 @@ func Document() ([]byte, error) {
 			}
 		}
 	}
+	addSignIn(paths, schemas, errorResponse)
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("openapi: encode document: %w", err)

@@ -185,7 +185,8 @@ func TestTablesLiveInTheDSNSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"accounts", "api_keys", "audit_events", "cache_members", "certificates", "integrations", "schema_migrations"}
+	want := []string{"accepted_assertions", "accounts", "api_keys", "audit_events", "authn_requests", "cache_members",
+		"certificates", "integrations", "login_trace_counters", "login_traces", "schema_migrations"}
 	if !reflect.DeepEqual(tables, want) {
 		t.Errorf("schema %s holds tables %v, want %v", schema, tables, want)
 	}

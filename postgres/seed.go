@@ -11,9 +11,11 @@ import (
 )
 
 // seedTables are every table of objects, which a seed fills and a reset
-// empties. Locking them in this one order is what keeps two seeders (or
-// resets) from waiting on each other in a circle.
-const seedTables = `accounts, api_keys, integrations, certificates, audit_events`
+// empties (sign-in records included: they reference integrations, and
+// TRUNCATE refuses a table another references unless both go). Locking them
+// in this one order is what keeps two seeders (or resets) from waiting on
+// each other in a circle.
+const seedTables = `accounts, api_keys, integrations, certificates, audit_events, authn_requests, accepted_assertions, login_trace_counters, login_traces`
 
 // deadlockDetected is the SQLSTATE PostgreSQL gives the transaction it
 // cancels to break a cycle of lock waits.

@@ -29,13 +29,29 @@ func (s *Store) Export(ctx context.Context) (*ssod.Snapshot, error) {
 		if snap.AuditEvents, err = list(ctx, tx, scanAuditEvent, `SELECT `+auditColumns+` FROM audit_events ORDER BY id`); err != nil {
 			return err
 		}
-		// The identity sequence remembers the highest id handed out, deleted
-		// or not; NULL when it has handed out none. Sequences are outside
+		// IDs in byte order (COLLATE "C"), the order SQLite gives, so that
+		// both stores export alike.
+		if snap.AuthnRequests, err = list(ctx, tx, scanSignInRecord,
+			`SELECT integration_id, request_id, expires_at FROM authn_requests
+			 ORDER BY integration_id COLLATE "C", request_id COLLATE "C"`); err != nil {
+			return err
+		}
+		if snap.Assertions, err = list(ctx, tx, scanSignInRecord,
+			`SELECT integration_id, assertion_id, expires_at FROM accepted_assertions
+			 ORDER BY integration_id COLLATE "C", assertion_id COLLATE "C"`); err != nil {
+			return err
+		}
+		if snap.LoginTraces, err = list(ctx, tx, scanStoredTrace, `SELECT `+traceColumns+` FROM login_traces ORDER BY id`); err != nil {
+			return err
+		}
+		// The identity sequences remember the highest id handed out, deleted
+		// or not; NULL when they have handed out none. Sequences are outside
 		// transactions, so this may count an insert the snapshot does not
 		// see (or one rolled back), which only makes the copy skip more ids.
 		return tx.QueryRow(ctx,
-			`SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('certificates', 'id')::regclass), 0)`).
-			Scan(&snap.LastCertificateID)
+			`SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('certificates', 'id')::regclass), 0),
+			        COALESCE(pg_sequence_last_value(pg_get_serial_sequence('login_traces', 'id')::regclass), 0)`).
+			Scan(&snap.LastCertificateID, &snap.LastLoginTraceID)
 	})
 	if err != nil {
 		return nil, wrap("export", err)
@@ -93,10 +109,30 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 			b.Queue(`INSERT INTO audit_events (`+auditColumns+`) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 				e.ID, e.At, e.AccountID, e.ActorAccountID, e.KeyID, e.Operation, e.ObjectID, e.Before, e.After)
 		}
-		// A deleted highest certificate id must stay used.
+		for _, r := range snap.AuthnRequests {
+			b.Queue(`INSERT INTO authn_requests (integration_id, request_id, expires_at) VALUES ($1, $2, $3)`,
+				r.IntegrationID, r.ID, r.ExpiresAt)
+		}
+		for _, r := range snap.Assertions {
+			b.Queue(`INSERT INTO accepted_assertions (integration_id, assertion_id, expires_at) VALUES ($1, $2, $3)`,
+				r.IntegrationID, r.ID, r.ExpiresAt)
+		}
+		// Traces come by id, which within an integration is the order n
+		// numbers them in; each counter then holds its integration's last n.
+		nth := map[string]int64{}
+		for _, t := range snap.LoginTraces {
+			nth[t.IntegrationID]++
+			b.Queue(`INSERT INTO login_traces (n, `+traceColumns+`) OVERRIDING SYSTEM VALUE
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				nth[t.IntegrationID], t.ID, t.IntegrationID, t.Time, t.Result, t.Message, orNull(t.NameID),
+				orNull(t.AssertionID), orNull(t.CertificateID), orNull(t.InResponseTo), orNull(t.RequestID))
+		}
+		b.Queue(`INSERT INTO login_trace_counters (integration_id, n) SELECT integration_id, max(n) FROM login_traces GROUP BY integration_id`)
+		// A deleted highest certificate or trace id must stay used.
 		queueAdvance(b, "accounts", 0)
 		queueAdvance(b, "certificates", snap.LastCertificateID)
 		queueAdvance(b, "audit_events", 0)
+		queueAdvance(b, "login_traces", snap.LastLoginTraceID)
 		return tx.SendBatch(ctx, b).Close()
 	})
 	return wrap("import", err)
@@ -112,4 +148,10 @@ func queueAdvance(b *pgx.Batch, table string, floor int64) {
 		LATERAL (SELECT GREATEST(
 			(SELECT max(id) FROM `+table+`), $2::bigint, COALESCE(pg_sequence_last_value(s.seq), 0)) AS v) m`,
 		table, floor)
+}
+
+func scanSignInRecord(r scanner) (ssod.SignInRecord, error) {
+	var rec ssod.SignInRecord
+	err := r.Scan(&rec.IntegrationID, &rec.ID, &rec.ExpiresAt)
+	return rec, err
 }

@@ -144,3 +144,12 @@ func (r *Redis) Available() bool {
 
 // Close releases the connection pool.
 func (r *Redis) Close() error { return r.client.Close() }
+
+// Budget returns a limiter that counts against cfg, under prefix, on r's connection pool
+// and breaker: a second budget (the public SAML paths' per address) costs no second pool,
+// and an outage is still one outage, logged once.
+func (r *Redis) Budget(cfg Config, prefix string) *Redis {
+	b := *r
+	b.cfg, b.prefix = cfg, prefix
+	return &b
+}

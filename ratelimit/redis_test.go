@@ -279,3 +279,35 @@ func TestRedisOutageAndRecovery(t *testing.T) {
 	// outages, the request that probed after the first, and this one.
 	mustCount(4)
 }
+
+func TestRedisBudgetsCountApart(t *testing.T) {
+	url := redisURL(t)
+	ctx := context.Background()
+	prefix := testPrefix()
+	now := time.Now()
+	a, err := NewRedis(ctx, Config{Limit: 1, Window: time.Minute}, RedisOptions{URL: url, Prefix: prefix + "a:", Now: func() time.Time { return now }, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b := a.Budget(Config{Limit: 3, Window: time.Minute}, prefix+"b:")
+	var allowedA, allowedB int
+	for range 4 {
+		if d, err := a.Allow(ctx, "k"); err != nil {
+			t.Fatal(err)
+		} else if d.Allowed {
+			allowedA++
+		}
+		if d, err := b.Allow(ctx, "k"); err != nil {
+			t.Fatal(err)
+		} else if d.Allowed {
+			allowedB++
+		}
+	}
+	if allowedA != 1 || allowedB != 3 {
+		t.Fatalf("allowed %d and %d, want 1 and 3: each budget counts apart", allowedA, allowedB)
+	}
+	if b.breaker != a.breaker || b.client != a.client {
+		t.Fatal("a budget must share its limiter's pool and breaker")
+	}
+}

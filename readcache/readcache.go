@@ -243,6 +243,39 @@ func (s *Store) ListAuditEvents(ctx context.Context, accountID int64, limit int)
 	return s.store.ListAuditEvents(ctx, accountID, limit)
 }
 
+// FindIntegration implements ssod.SignInStore; integrations are not cached.
+func (s *Store) FindIntegration(ctx context.Context, id string) (*ssod.Integration, error) {
+	return s.store.FindIntegration(ctx, id)
+}
+
+// SaveAuthnRequest implements ssod.SignInStore.
+func (s *Store) SaveAuthnRequest(ctx context.Context, integrationID, requestID string, expiresAt int64) error {
+	return s.store.SaveAuthnRequest(ctx, integrationID, requestID, expiresAt)
+}
+
+// UseAuthnRequest implements ssod.SignInStore. One-time use is decided by
+// the database, never by a copy in memory, so that it holds across
+// instances.
+func (s *Store) UseAuthnRequest(ctx context.Context, integrationID, requestID string, now int64) (bool, error) {
+	return s.store.UseAuthnRequest(ctx, integrationID, requestID, now)
+}
+
+// UseAssertion implements ssod.SignInStore, in the database for the same
+// reason.
+func (s *Store) UseAssertion(ctx context.Context, integrationID, assertionID string, expiresAt, now int64) (bool, error) {
+	return s.store.UseAssertion(ctx, integrationID, assertionID, expiresAt, now)
+}
+
+// AddLoginTrace implements ssod.SignInStore.
+func (s *Store) AddLoginTrace(ctx context.Context, t ssod.LoginTrace) (*ssod.LoginTrace, error) {
+	return s.store.AddLoginTrace(ctx, t)
+}
+
+// ListLoginTraces implements ssod.SignInStore; traces are not cached.
+func (s *Store) ListLoginTraces(ctx context.Context, accountID int64, integrationID string, limit int) ([]ssod.LoginTrace, error) {
+	return s.store.ListLoginTraces(ctx, accountID, integrationID, limit)
+}
+
 // Export implements ssod.Exporter.
 func (s *Store) Export(ctx context.Context) (*ssod.Snapshot, error) {
 	return s.store.Export(ctx)

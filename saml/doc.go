@@ -84,6 +84,12 @@
 //     element, which certificates, which algorithms, the checks and their order) is this
 //     package's, in about 900 lines of code that the tests and the public corpus exercise.
 //
+// # What ssod sends
+//
+// The package also renders the two documents ssod sends as the service provider, both with
+// encoding/xml, which escapes every value: AuthnRequest, an SP-initiated sign-in's request
+// in the HTTP-Redirect binding (RedirectURL), and SPMetadata, the metadata an IdP imports.
+//
 // github.com/beevik/etree comes with goxmldsig (its element type is goxmldsig's API); Parse
 // uses it with duplicate attributes preserved (so they can be refused) and a depth limit.
 package saml

@@ -2,19 +2,13 @@ package saml
 
 import (
 	"crypto"
-	"crypto/ecdsa"
 	"crypto/x509"
-	"encoding/asn1"
-	"encoding/base64"
 	"fmt"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
-
+	"github.com/ssod/ssod/internal/samltest"
 	"github.com/ssod/ssod/internal/testcert"
 )
 
@@ -124,47 +118,7 @@ func newSigner(c testcert.Cert) signer { return signer{key: c.Key, der: c.DER, h
 // signature inserted after its Issuer.
 func (s signer) sign(t testing.TB, xml string) string {
 	t.Helper()
-	d := etree.NewDocument()
-	if err := d.ReadFromString(xml); err != nil {
-		t.Fatalf("sign: parse: %v", err)
-	}
-	el := d.Root()
-	ctx, err := dsig.NewSigningContext(s.key, [][]byte{s.der})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx.Hash = s.hash
-	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	sig, err := ctx.ConstructSignature(el.Copy(), true)
-	if err != nil {
-		t.Fatalf("sign: %v", err)
-	}
-	if _, ok := s.key.(*ecdsa.PrivateKey); ok && !s.asn1ECDSA {
-		sv := sig.SelectElement("SignatureValue")
-		der, _ := base64.StdEncoding.DecodeString(sv.Text())
-		var rs struct{ R, S *big.Int }
-		if _, err := asn1.Unmarshal(der, &rs); err != nil {
-			t.Fatal(err)
-		}
-		size := (s.key.(*ecdsa.PrivateKey).Curve.Params().BitSize + 7) / 8
-		raw := make([]byte, 2*size)
-		rs.R.FillBytes(raw[:size])
-		rs.S.FillBytes(raw[size:])
-		sv.SetText(base64.StdEncoding.EncodeToString(raw))
-	}
-	if s.noKeyInfo {
-		sig.RemoveChild(sig.SelectElement("KeyInfo"))
-	}
-	idx := 0
-	if iss := el.SelectElement("Issuer"); iss != nil {
-		idx = iss.Index() + 1
-	}
-	el.InsertChildAt(idx, sig)
-	out, err := d.WriteToString()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return samltest.Signer{Key: s.key, DER: s.der, Hash: s.hash, ASN1ECDSA: s.asn1ECDSA, NoKeyInfo: s.noKeyInfo}.Sign(t, xml)
 }
 
 // integration is the verifier's view of the test integration.

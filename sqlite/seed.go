@@ -20,7 +20,7 @@ func (s *Store) ApplySeed(ctx context.Context, sd *ssod.Seed, now int64) error {
 // resetTables are every table of objects, children first. sqlite_sequence
 // is emptied with them, so AUTOINCREMENT counts from 1 again; accounts'
 // ids (a plain INTEGER PRIMARY KEY) restart by themselves once it is empty.
-var resetTables = []string{"certificates", "integrations", "api_keys", "audit_events", "accounts"}
+var resetTables = []string{"authn_requests", "accepted_assertions", "login_traces", "certificates", "integrations", "api_keys", "audit_events", "accounts"}
 
 // ResetTo implements ssod.Resetter. It is one write like any other, so the
 // single writer orders it with concurrent writes, and readers (WAL) see the

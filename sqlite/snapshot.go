@@ -29,8 +29,21 @@ func (s *Store) Export(ctx context.Context) (*ssod.Snapshot, error) {
 		if snap.AuditEvents, err = list(ctx, tx, scanAuditEvent, `SELECT `+auditColumns+` FROM audit_events ORDER BY id`); err != nil {
 			return err
 		}
+		if snap.AuthnRequests, err = list(ctx, tx, scanSignInRecord,
+			`SELECT integration_id, request_id, expires_at FROM authn_requests ORDER BY integration_id, request_id`); err != nil {
+			return err
+		}
+		if snap.Assertions, err = list(ctx, tx, scanSignInRecord,
+			`SELECT integration_id, assertion_id, expires_at FROM accepted_assertions ORDER BY integration_id, assertion_id`); err != nil {
+			return err
+		}
+		if snap.LoginTraces, err = list(ctx, tx, scanTrace, `SELECT `+traceColumns+` FROM login_traces ORDER BY id`); err != nil {
+			return err
+		}
 		return tx.QueryRowContext(ctx,
-			`SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'certificates'), 0)`).Scan(&snap.LastCertificateID)
+			`SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'certificates'), 0),
+			        COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'login_traces'), 0)`).
+			Scan(&snap.LastCertificateID, &snap.LastLoginTraceID)
 	})
 	if err != nil {
 		return nil, wrap("export", err)
@@ -87,23 +100,51 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 				return err
 			}
 		}
-		// A deleted highest id must stay used.
-		return raiseCertificateSequence(ctx, tx, snap.LastCertificateID)
+		for _, r := range snap.AuthnRequests {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO authn_requests (integration_id, request_id, expires_at) VALUES (?, ?, ?)`,
+				r.IntegrationID, r.ID, r.ExpiresAt); err != nil {
+				return err
+			}
+		}
+		for _, r := range snap.Assertions {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO accepted_assertions (integration_id, assertion_id, expires_at) VALUES (?, ?, ?)`,
+				r.IntegrationID, r.ID, r.ExpiresAt); err != nil {
+				return err
+			}
+		}
+		// Traces come by id, which within an integration is the order n
+		// numbers them in.
+		nth := map[string]int64{}
+		for _, t := range snap.LoginTraces {
+			nth[t.IntegrationID]++
+			if _, err := insertTrace(ctx, tx, t, nth[t.IntegrationID]); err != nil {
+				return err
+			}
+		}
+		// AUTOINCREMENT keeps its counters here; a deleted highest id must
+		// stay used.
+		if err := raiseSequence(ctx, tx, "certificates", snap.LastCertificateID); err != nil {
+			return err
+		}
+		return raiseSequence(ctx, tx, "login_traces", snap.LastLoginTraceID)
 	})
 	return wrap("import", err)
 }
 
-// raiseCertificateSequence makes the next certificate id handed out at least
-// floor+1. AUTOINCREMENT keeps its counter in sqlite_sequence, which it
-// raises itself past explicit ids inserted; this never lowers it.
-func raiseCertificateSequence(ctx context.Context, tx *sql.Tx, floor int64) error {
-	_, err := tx.ExecContext(ctx,
-		`UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'certificates'`, floor)
+// raiseSequence makes AUTOINCREMENT's next id for table at least floor + 1.
+func raiseSequence(ctx context.Context, tx *sql.Tx, table string, floor int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?`, floor, table)
 	if err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO sqlite_sequence (name, seq) SELECT 'certificates', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'certificates')`,
-		floor)
+		`INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)`,
+		table, floor, table)
 	return err
+}
+
+func scanSignInRecord(r scanner) (ssod.SignInRecord, error) {
+	var rec ssod.SignInRecord
+	err := r.Scan(&rec.IntegrationID, &rec.ID, &rec.ExpiresAt)
+	return rec, err
 }

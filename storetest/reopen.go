@@ -21,7 +21,8 @@ func Reopen(t *testing.T, open func() ssod.Store) {
 		t.Fatalf("Close: %v", err)
 	}
 	if len(before.Accounts) != 2 || len(before.Keys) != 2 || len(before.Integrations) != 2 ||
-		len(before.Certificates) != 2 || len(before.AuditEvents) != 8 {
+		len(before.Certificates) != 2 || len(before.AuditEvents) != 8 ||
+		len(before.AuthnRequests) != 1 || len(before.Assertions) != 1 || len(before.LoginTraces) != 2 {
 		t.Fatalf("fill wrote other than it should: %+v", before)
 	}
 
@@ -69,4 +70,12 @@ func fill(t *testing.T, s ssod.Store) {
 		}
 		must(err)
 	}
+	must(s.SaveAuthnRequest(ctx, in.ID, "req", 1000))
+	_, err = s.UseAssertion(ctx, in.ID, "assertion", 1000, 108)
+	must(err)
+	_, err = s.AddLoginTrace(ctx, ssod.LoginTrace{IntegrationID: in.ID, Time: 108, Result: "saml_replay", Message: "replayed"})
+	must(err)
+	_, err = s.AddLoginTrace(ctx, ssod.LoginTrace{IntegrationID: in.ID, Time: 109, Result: "ok", NameID: "n", AssertionID: "a",
+		CertificateID: 1, InResponseTo: "i", RequestID: "r"})
+	must(err)
 }

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Audit", auditTests},
 		{"Snapshot", snapshotTests},
 		{"Seed", seedTests},
+		{"SignIn", signInTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

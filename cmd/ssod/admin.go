@@ -16,7 +16,7 @@ import (
 func admin(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flagSet(cmd)
 	dsn := dbFlag(fs, getenv)
-	var parent, account, scopes, name *string
+	var parent, account, scopes, name, integration *string
 	var limit *int
 	switch cmd {
 	case "accounts create":
@@ -30,6 +30,9 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 	case "audit list":
 		account = fs.String("account", "", "list only changes of this account's objects")
 		limit = fs.Int("limit", 100, "how many events, newest first")
+	case "logins list":
+		integration = fs.String("integration", "", "the integration whose sign-ins to list (required)")
+		limit = fs.Int("limit", ssod.DefaultLoginTraces, fmt.Sprintf("how many login traces, newest first (at most %d)", ssod.MaxLoginTracesPerList))
 	case "accounts list", "keys revoke":
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
@@ -130,6 +133,8 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 		return tw.Flush()
 	case "audit list":
 		return auditList(ctx, store, *account, *limit, stdout)
+	case "logins list":
+		return loginsList(ctx, store, *integration, *limit, stdout)
 	case "keys revoke":
 		id := pos[0]
 		if full, _, ok := apikey.Split(id); ok {

@@ -41,6 +41,7 @@ func TestEndToEnd(t *testing.T) {
 		{"Limits", testLimits},
 		{"SeedFile", testSeedFile},
 		{"ResetToTheSeedUnderLoad", testResetUnderLoad},
+		{"SignIn", testSignIn},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

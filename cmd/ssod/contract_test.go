@@ -19,9 +19,13 @@ import (
 
 // contract checks responses against an OpenAPI document with kin-openapi.
 type contract struct {
-	name   string
-	router routers.Router
-	errors *openapi3.SchemaRef // SsoErrorResponse
+	name string
+	// complete: every path ssod serves is in it (ssod's own document).
+	// SendGrid's file lacks ssod's own paths; their successes are checked
+	// against ssod's document only.
+	complete bool
+	router   routers.Router
+	errors   *openapi3.SchemaRef // SsoErrorResponse
 }
 
 var loadContracts = sync.OnceValues(func() ([]*contract, error) {
@@ -56,7 +60,7 @@ var loadContracts = sync.OnceValues(func() ([]*contract, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &contract{name: d.name, router: router, errors: doc.Components.Schemas["SsoErrorResponse"]})
+		out = append(out, &contract{name: d.name, complete: d.strict, router: router, errors: doc.Components.Schemas["SsoErrorResponse"]})
 	}
 	return out, nil
 })
@@ -69,6 +73,9 @@ func checkContract(t *testing.T, req *http.Request, status int, header http.Head
 	t.Helper()
 	if !strings.HasPrefix(req.URL.Path, "/v3/") && status < 300 {
 		return // /openapi.json, /healthz, /metrics...: not API responses
+	}
+	if isPublicNonJSON(req, header) {
+		return // checked by hand: kin-openapi reads no HTML or SAML metadata
 	}
 	contracts, err := loadContracts()
 	if err != nil {
@@ -83,6 +90,9 @@ func checkContract(t *testing.T, req *http.Request, status int, header http.Head
 
 func (c *contract) check(req *http.Request, status int, header http.Header, body []byte) error {
 	route, params, err := c.router.FindRoute(req)
+	if err != nil && !c.complete && status < 400 {
+		return nil
+	}
 	if err != nil || route.Operation == nil || route.Operation.Responses.Status(status) == nil {
 		return c.checkErrorArray(body)
 	}

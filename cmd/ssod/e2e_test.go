@@ -428,7 +428,8 @@ func testOpenAPIDocument(t *testing.T, dsn string) {
 	}
 	doc := decode[map[string]any](t, r)
 	paths, _ := doc["paths"].(map[string]any)
-	for _, p := range []string{"/v3/sso/certificates", "/v3/sso/certificates/{cert_id}", "/v3/sso/integrations", "/v3/sso/integrations/{id}", "/v3/sso/integrations/{integration_id}/certificates"} {
+	for _, p := range []string{"/v3/sso/certificates", "/v3/sso/certificates/{cert_id}", "/v3/sso/integrations", "/v3/sso/integrations/{id}", "/v3/sso/integrations/{integration_id}/certificates",
+		"/v3/sso/integrations/{id}/logins", "/v3/public/sso/saml/response/id/{integration_id}", "/v3/public/sso/saml/metadata/id/{integration_id}", "/v3/public/sso/saml/login/id/{integration_id}"} {
 		if paths[p] == nil {
 			t.Errorf("document lacks %s", p)
 		}

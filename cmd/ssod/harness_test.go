@@ -337,7 +337,7 @@ func (c *client) do(method, path string, body any) response {
 			req.Header.Set(k, v)
 		}
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := noRedirects.Do(req)
 	if err != nil {
 		c.ts.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -351,8 +351,15 @@ func (c *client) do(method, path string, body any) response {
 	return r
 }
 
+// noRedirects hands a redirect (SP-initiated sign-in's 302) to the test
+// rather than following it to the IdP.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 var knownErrorIDs = []string{"required", "invalid", "invalid_certificate", "private_key_rejected", "not_found",
 	"unauthorized", "forbidden", "rate_limited", "too_large", "unsupported_media_type", "method_not_allowed", "internal",
+	// SAML sign-in's checks (README, "SAML sign-in").
+	"saml_malformed", "saml_integration_disabled", "saml_status", "saml_signature", "saml_issuer", "saml_destination",
+	"saml_recipient", "saml_not_yet_valid", "saml_expired", "saml_audience", "saml_subject", "saml_in_response_to", "saml_replay",
 	"unavailable"} // only a fault injected in test mode
 
 // checkResponse holds every response to the contract: the OpenAPI files,
@@ -380,6 +387,10 @@ func (ts *testServer) checkResponse(req *http.Request, r response) {
 	}
 	if !strings.HasPrefix(req.URL.Path, "/v3/") && r.Status < 300 {
 		return // /metrics speaks Prometheus' text format
+	}
+	if isPublicNonJSON(req, r.Header) {
+		checkPublicNonJSON(t, req, r)
+		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 		t.Errorf("%s %s: Content-Type %q", req.Method, req.URL.Path, ct)
@@ -428,5 +439,33 @@ func wantError(t *testing.T, r response, status int, pairs ...string) {
 	}
 	if !slices.Equal(gotPairs, pairs) {
 		t.Fatalf("problems %v, want %v; body %s", gotPairs, pairs, r.Body)
+	}
+}
+
+// isPublicNonJSON reports whether a response on the public SAML paths is
+// not JSON: a redirect, SAML metadata or an HTML page for a browser.
+func isPublicNonJSON(req *http.Request, h http.Header) bool {
+	return strings.HasPrefix(req.URL.Path, "/v3/public/") && h.Get("Content-Type") != "application/json; charset=utf-8"
+}
+
+// checkPublicNonJSON holds those responses to what the README says of them.
+func checkPublicNonJSON(t *testing.T, req *http.Request, r response) {
+	t.Helper()
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case r.Status == http.StatusFound:
+		if r.Header.Get("Location") == "" || len(r.Body) != 0 {
+			t.Errorf("%s %s -> 302 without a Location, or with a body", req.Method, req.URL.Path)
+		}
+	case ct == "application/samlmetadata+xml":
+		if r.Status != http.StatusOK || !bytes.HasPrefix(r.Body, []byte("<?xml")) {
+			t.Errorf("%s %s -> %d metadata %.100s", req.Method, req.URL.Path, r.Status, r.Body)
+		}
+	case ct == "text/html; charset=utf-8":
+		if !strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'none'") || !bytes.Contains(r.Body, []byte(r.Header.Get("X-Request-Id"))) {
+			t.Errorf("%s %s -> %d page without its policy or request id", req.Method, req.URL.Path, r.Status)
+		}
+	default:
+		t.Errorf("%s %s -> %d with Content-Type %q", req.Method, req.URL.Path, r.Status, ct)
 	}
 }

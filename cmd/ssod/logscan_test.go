@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,9 @@ var secrets struct {
 	mu     sync.Mutex
 	logs   []*syncBuffer
 	values []string // key secrets, and lines of private keys the tests sent
+	// documents are SAML responses the tests posted: neither they nor the
+	// assertion in them may reach a log.
+	documents []string
 }
 
 func rememberLogs(b *syncBuffer) {
@@ -34,6 +39,22 @@ func rememberSecret(s string) {
 		}
 	}
 }
+
+// rememberDocument records a SAML response's XML: a log must hold neither
+// it, its base64, nor any 40-character piece of either.
+func rememberDocument(xml string) {
+	secrets.mu.Lock()
+	defer secrets.mu.Unlock()
+	b64 := base64.StdEncoding.EncodeToString([]byte(xml))
+	for _, s := range []string{xml, b64} {
+		for i := 0; i+40 <= len(s); i += 40 {
+			secrets.documents = append(secrets.documents, s[i:i+40])
+		}
+	}
+}
+
+// documentMarkers appear in any SAML XML and in no log line ssod writes.
+var documentMarkers = []string{"<saml", "<ds:", ":Assertion", "SignatureValue", "SAMLResponse="}
 
 // firstStartNotice introduces the one place a key is shown on purpose: the
 // first start's own message, on stderr, before any log line.
@@ -59,7 +80,7 @@ func scanLogs() []string {
 				leaks = append(leaks, line)
 				continue
 			}
-			for _, s := range secrets.values {
+			for _, s := range slices.Concat(secrets.values, secrets.documents, documentMarkers) {
 				if strings.Contains(line, s) {
 					leaks = append(leaks, line)
 					break
@@ -75,14 +96,14 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	removeBuild()
 	if leaks := scanLogs(); len(leaks) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: %d server log lines hold key or private-key material:\n", len(leaks))
+		fmt.Fprintf(os.Stderr, "FAIL: %d server log lines hold key, private-key, certificate or SAML document material:\n", len(leaks))
 		for _, l := range leaks {
 			fmt.Fprintf(os.Stderr, "  %.200s\n", l)
 		}
 		code = 1
 	}
 	secrets.mu.Lock()
-	n, v := len(secrets.logs), len(secrets.values)
+	n, v := len(secrets.logs), len(secrets.values)+len(secrets.documents)
 	secrets.mu.Unlock()
 	if testing.Verbose() {
 		fmt.Printf("log scan: %d server logs checked against %d secrets\n", n, v)
@@ -111,5 +132,16 @@ func TestScanLogsFindsLeaks(t *testing.T) {
 	b.Write([]byte("level=INFO msg=x auth=\"Bearer SG.cccccccccccccccccccccc.ddddddddddddddddddddddddddddddddddddddddddd\"\n"))
 	if leaks := scanLogs(); len(leaks) != 2 {
 		t.Fatalf("found %d leaks, want the key body and the bearer key: %q", len(leaks), leaks)
+	}
+	xml := `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r"><saml:Assertion>alice@example.com and more text</saml:Assertion></samlp:Response>`
+	secrets.mu.Lock()
+	savedDocs := secrets.documents
+	secrets.mu.Unlock()
+	defer func() { secrets.mu.Lock(); secrets.documents = savedDocs; secrets.mu.Unlock() }()
+	rememberDocument(xml)
+	b.Write([]byte("level=INFO msg=x body=" + base64.StdEncoding.EncodeToString([]byte(xml))[40:100] + "\n"))
+	b.Write([]byte("level=WARN msg=y err=\"bad <saml:Issuer>\"\n"))
+	if leaks := scanLogs(); len(leaks) != 4 {
+		t.Fatalf("found %d leaks, want also a piece of a response's base64 and an XML element: %q", len(leaks), leaks)
 	}
 }

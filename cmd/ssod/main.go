@@ -38,6 +38,7 @@ const usage = `usage:
   ssod keys list [--account NAME] [--db DSN]
   ssod keys revoke KEY_ID [--db DSN]
   ssod audit list [--account NAME] [--limit N] [--db DSN]
+  ssod logins list --integration ID [--limit N] [--db DSN]
   ssod migrate --from sqlite:PATH --to postgres://...
   ssod version
 DSN: a file path or sqlite:PATH (SQLite, the default is ssod.db), :memory: (serve only), or postgres://...
@@ -65,7 +66,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, rest, getenv, stdout)
-	case "accounts", "keys", "audit":
+	case "accounts", "keys", "audit", "logins":
 		if len(rest) == 0 {
 			return fmt.Errorf("%s: missing subcommand\n%s", cmd, usage)
 		}

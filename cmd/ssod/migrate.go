@@ -46,7 +46,9 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if err := dst.Import(ctx, snap); err != nil {
 		return fmt.Errorf("migrate: write --to: %w", err)
 	}
-	fmt.Fprintf(stdout, "copied %d accounts, %d keys, %d integrations, %d certificates, %d audit events\n",
-		len(snap.Accounts), len(snap.Keys), len(snap.Integrations), len(snap.Certificates), len(snap.AuditEvents))
+	fmt.Fprintf(stdout, "copied %d accounts, %d keys, %d integrations, %d certificates, %d audit events, "+
+		"%d login traces, %d outstanding AuthnRequests, %d accepted assertions\n",
+		len(snap.Accounts), len(snap.Keys), len(snap.Integrations), len(snap.Certificates), len(snap.AuditEvents),
+		len(snap.LoginTraces), len(snap.AuthnRequests), len(snap.Assertions))
 	return nil
 }

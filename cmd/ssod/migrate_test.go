@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/internal/testcert"
+	"github.com/ssod/ssod/postgres"
 	"github.com/ssod/ssod/postgres/pgtest"
+	"github.com/ssod/ssod/sqlite"
 )
 
 func TestMigrateSQLiteToPostgresAnswersAlike(t *testing.T) {
@@ -39,12 +44,38 @@ func TestMigrateSQLiteToPostgresAnswersAlike(t *testing.T) {
 	last := src.client(src.Key).createCertificate(strings.Split(paths[0], "/")[4][:36], testcert.New(t, testcert.Options{}).PEM)
 	src.client(src.Key).do("DELETE", fmt.Sprintf("/v3/sso/certificates/%d", last.ID), nil)
 
+	// Sign-in records, written as the SAML paths would, and a trace id
+	// only a deleted integration held.
+	signInID := strings.Split(paths[0], "/")[4][:36]
+	gone := src.client(src.Key).createIntegration("gone")
+	now := time.Now().Unix()
+	var traces []ssod.LoginTrace
+	lastTrace := withStore(t, func(s ssod.Store) int64 {
+		must(t, s.SaveAuthnRequest(t.Context(), signInID, "_req1", now+ssod.AuthnRequestLifetime))
+		if ok, err := s.UseAssertion(t.Context(), signInID, "_assertion1", now+300, now); !ok || err != nil {
+			t.Fatalf("UseAssertion: %v, %v", ok, err)
+		}
+		for i, res := range []string{"saml_signature", "ok"} {
+			_, err := s.AddLoginTrace(t.Context(), ssod.LoginTrace{IntegrationID: signInID, Time: now + int64(i), Result: res,
+				Message: "m", NameID: "jane@example.com"})
+			must(t, err)
+		}
+		var err error
+		traces, err = s.ListLoginTraces(t.Context(), 1, signInID, 50)
+		must(t, err)
+		tr, err := s.AddLoginTrace(t.Context(), ssod.LoginTrace{IntegrationID: gone.ID, Time: now, Result: "ok"})
+		must(t, err)
+		return tr.ID
+	}, func() (ssod.Store, error) { return sqlite.OpenExisting(t.Context(), src.DSN) })
+	src.client(src.Key).do("DELETE", "/v3/sso/integrations/"+gone.ID, nil)
+
 	before := map[string][]byte{}
 	for _, p := range paths {
 		before[p] = src.client(keys[p]).do("GET", p, nil).Body
 	}
 	out, err := runCLI(t, "migrate", "--from", "sqlite:"+src.DSN, "--to", pg)
-	if err != nil || !strings.HasPrefix(out, "copied 3 accounts, 3 keys, 6 integrations, 12 certificates") {
+	if err != nil || !strings.HasPrefix(out, "copied 3 accounts, 3 keys, 6 integrations, 12 certificates") ||
+		!strings.HasSuffix(out, "2 login traces, 1 outstanding AuthnRequests, 1 accepted assertions\n") {
 		t.Fatalf("migrate -> %q, %v", out, err)
 	}
 	if _, err := runCLI(t, "migrate", "--from", "sqlite:"+src.DSN, "--to", pg); err == nil {
@@ -61,6 +92,26 @@ func TestMigrateSQLiteToPostgresAnswersAlike(t *testing.T) {
 	if c := dst.client(src.Key).createCertificate(in.ID, testcert.New(t, testcert.Options{}).PEM); c.ID <= last.ID {
 		t.Fatalf("new certificate id %d reuses an id up to %d", c.ID, last.ID)
 	}
+	// One-time use survives the move, traces are those of the source, and
+	// new trace ids continue after every id the source handed out.
+	withStore(t, func(s ssod.Store) int64 {
+		got, err := s.ListLoginTraces(t.Context(), 1, signInID, 50)
+		if err != nil || !reflect.DeepEqual(got, traces) {
+			t.Errorf("traces after the copy: %+v, %v; want %+v", got, err, traces)
+		}
+		if ok, err := s.UseAssertion(t.Context(), signInID, "_assertion1", now+300, now); ok || err != nil {
+			t.Errorf("an assertion accepted before the move is accepted again: %v, %v", ok, err)
+		}
+		for _, want := range []bool{true, false} {
+			if ok, err := s.UseAuthnRequest(t.Context(), signInID, "_req1", now); ok != want || err != nil {
+				t.Errorf("UseAuthnRequest of a request saved before the move = %v, %v; want %v", ok, err, want)
+			}
+		}
+		if tr, err := s.AddLoginTrace(t.Context(), ssod.LoginTrace{IntegrationID: signInID, Time: now, Result: "ok"}); err != nil || tr.ID <= lastTrace {
+			t.Errorf("trace added after the move: %+v, %v; want an id above %d", tr, err, lastTrace)
+		}
+		return 0
+	}, func() (ssod.Store, error) { return postgres.Open(t.Context(), pg) })
 	audit := dst.cli("audit", "list", "--account", "main")
 	if !strings.Contains(audit, "certificate.delete") || !strings.Contains(audit, src.Key[3:25]) {
 		t.Fatalf("audit trail not copied or not listed:\n%s", audit)
@@ -92,5 +143,24 @@ func TestAuditList(t *testing.T) {
 	}
 	if other := ts.cli("audit", "list", "--account", "main", "--limit", "2"); strings.Count(other, "\n") != 3 {
 		t.Fatalf("--limit 2:\n%s", other)
+	}
+}
+
+// withStore opens a store beside the running server, as the CLI would, runs
+// f on it and closes it.
+func withStore(t *testing.T, f func(s ssod.Store) int64, open func() (ssod.Store, error)) int64 {
+	t.Helper()
+	s, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	return f(s)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

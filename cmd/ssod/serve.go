@@ -62,6 +62,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	testModeAnyAddress := fs.Bool("test-mode-any-address", false, "allow --test-mode on an address that is not loopback")
 	minFreeDisk := envString(fs, getenv, "min-free-disk", "SSOD_MIN_FREE_DISK", "64MiB", "SQLite: /readyz answers 503 while the database's file system has less free space (0: no check)")
 	seedPath := envString(fs, getenv, "seed", "SSOD_SEED", "", "JSON seed file: accounts, keys, integrations and certificates to create at start (idempotently), in place of the first-start key")
+	samlSkew := envString(fs, getenv, "saml-clock-skew", "SSOD_SAML_CLOCK_SKEW", defaultSAMLSkew.String(), "clock difference tolerated with IdPs in SAML validity times, 0 to 1h")
+	samlSHA1 := envString(fs, getenv, "saml-allow-sha1", "SSOD_SAML_ALLOW_SHA1", "false", "accept SAML signatures and digests with SHA-1 (true or false)")
+	samlRateLimit := envString(fs, getenv, "saml-rate-limit", "SSOD_SAML_RATE_LIMIT", defaultSAMLRateLimit, "requests per client address per window on the public SAML paths, N/DURATION or off")
+	trustedProxies := envString(fs, getenv, "trusted-proxies", "SSOD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For names the client (for --saml-rate-limit)")
 	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -116,6 +120,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if sd, err = seed.Load(*seedPath); err != nil {
 			return err
 		}
+	}
+	samlCfg, samlLimits, err := parseSAMLFlags(*samlSkew, *samlSHA1, *samlRateLimit, *trustedProxies)
+	if err != nil {
+		return err
 	}
 
 	// Listen before touching the database, so that a busy port leaves no
@@ -178,22 +186,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		mode = testmode.New(testmode.Options{ResetStore: resetStore(store, withFirstStartKey(sd, firstKey, firstAccount), seededAt)})
 		now = mode.Clock.Now
 	}
-	var limiter ratelimit.Limiter
-	switch {
-	case limits.Enabled() && *redisURL != "":
-		ratelimit.LogRedisTo(logger)
-		// A Redis that is down at start is an outage like any later one:
-		// serve, warn once, and let requests through until it answers.
-		rl, err := ratelimit.NewRedis(ctx, limits, ratelimit.RedisOptions{
-			URL: *redisURL, Prefix: "ssod:ratelimit:", Timeout: *redisTimeout, Logger: logger, Now: time.Now,
-		})
+	limiter, closeLimiter, err := newLimiter(ctx, limits, *redisURL, "ssod:ratelimit:", *redisTimeout, logger, now)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+	// The public SAML paths have budgets of their own, per client address,
+	// on the same Redis connection when there is one.
+	if rl, ok := limiter.(*ratelimit.Redis); ok && samlLimits.Enabled() {
+		samlCfg.Limiter = rl.Budget(samlLimits, samlRedisPrefix)
+	} else {
+		samlCfg.Limiter, closeLimiter, err = newLimiter(ctx, samlLimits, *redisURL, samlRedisPrefix, *redisTimeout, logger, now)
 		if err != nil {
 			return err
 		}
-		defer rl.Close()
-		limiter = rl
-	case limits.Enabled():
-		limiter = ratelimit.NewMemory(limits, now)
+		defer closeLimiter()
 	}
 	api, err := httpapi.NewServer(httpapi.Config{
 		Store:       store,
@@ -204,6 +211,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Disk:        diskCheck(db, minFree),
 		Now:         now,
 		TestMode:    mode,
+		SAML:        samlCfg,
 	})
 	if err != nil {
 		return err
@@ -222,7 +230,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		DisableGeneralOptionsHandler: true,
 		TLSConfig:                    tlsConfig,
 	}
-	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "shared_rate_limit", *redisURL != "", "test_mode", *testMode)
+	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "saml_rate_limit", samlLimits.String(), "shared_rate_limit", *redisURL != "", "test_mode", *testMode)
 	_ = logs.Flush() // operators and scripts wait for this line
 
 	served := make(chan error, 1)
