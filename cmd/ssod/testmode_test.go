@@ -13,6 +13,7 @@ import (
 
 	"github.com/sendgrid/rest"
 	"github.com/sendgrid/sendgrid-go"
+	"github.com/ssod/ssod/internal/samltest"
 	"github.com/ssod/ssod/internal/testcert"
 )
 
@@ -239,4 +240,41 @@ func testResetUnderLoad(t *testing.T, dsn string) {
 		t.Errorf("first certificate after the last reset has id %d, want 9 (after the seed's 7 and 8)", got.ID)
 	}
 	t.Logf("%d writes beside 20 resets", writes.Load())
+}
+
+// TestClockMovesACertificateAcrossItsWindow: only a certificate whose
+// validity window holds the server's clock verifies a SAML signature, so
+// moving the test clock past not_after (or before not_before) makes a
+// response signed with it, valid at that time in every other way, fail
+// check 3, and bringing the clock back makes it verify again.
+func TestClockMovesACertificateAcrossItsWindow(t *testing.T) {
+	ts := startServer(t, ":memory:", "--test-mode")
+	c, public, admin := ts.client(ts.Key), ts.client(""), ts.client("")
+	now := time.Now().Truncate(time.Second)
+	cert := testcert.New(t, testcert.Options{RSABits: 2048, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)})
+	rememberSecret(cert.PEM)
+	in := c.createIntegration("clock")
+	s := signInSetup{c: c, in: in, idp: samltest.NewSigner(cert), crt: c.createCertificate(in.ID, cert.PEM)}
+	signedAt := func(at time.Time) string {
+		xml := samltest.Valid(in.EntityID, in.SingleSignonURL, at).SignedAssertion(t, s.idp)
+		rememberDocument(xml)
+		return xml
+	}
+	setClock := func(at time.Time) {
+		if r := admin.do("POST", "/_ssod/clock", map[string]any{"now": at.Unix()}); r.Status != 200 {
+			t.Fatalf("set clock: %d %s", r.Status, r.Body)
+		}
+	}
+
+	setClock(now)
+	wantSignedIn(t, s.post(public, signedAt(now)), s, "")
+	for _, at := range []time.Time{now.Add(2 * time.Hour), now.Add(-2 * time.Hour)} {
+		setClock(at)
+		wantError(t, s.post(public, signedAt(at)), 403, "", "saml_signature")
+	}
+	// From now - 2h, back inside the window.
+	if r := admin.do("POST", "/_ssod/clock", map[string]any{"advance_seconds": 7200 - 60}); r.Status != 200 {
+		t.Fatalf("advance: %d", r.Status)
+	}
+	wantSignedIn(t, s.post(public, signedAt(now.Add(-time.Minute))), s, "")
 }
