@@ -71,7 +71,8 @@ type Seeder interface {
 // Resetter puts a store back to a seed, for test suites.
 type Resetter interface {
 	// ResetTo removes every object (accounts, keys, integrations,
-	// certificates, audit events) and applies s, in one transaction, with
+	// certificates, audit events, and what sign-in remembers: AuthnRequests,
+	// accepted assertions, login traces) and applies s, in one transaction, with
 	// every id sequence restarted: afterwards the store reads exactly as a
 	// new, empty one after ApplySeed(s). Concurrent readers see the state
 	// before or after, never a mix; concurrent writes land before the reset
@@ -169,13 +170,13 @@ func CheckSeedCertificate(want SeedCertificate, got Certificate) error {
 	return nil
 }
 
-// SeedCertificateRefused names a seed's certificate in a refusal that the
-// API words for a request (a full integration, a duplicate), as EConflict:
-// the store's other contents refuse the seed.
-func SeedCertificateRefused(id int64, err error) error {
+// SeedRefused names a seed's entry (what: `certificate 7`) in a refusal
+// that the API words for a request (a full integration, a duplicate), as
+// EConflict: the store's other contents refuse the seed.
+func SeedRefused(what string, err error) error {
 	var e *Error
 	if errors.As(err, &e) {
-		return &Error{Code: EConflict, Field: e.Field, Message: fmt.Sprintf("certificate %d: %s", id, e.Message)}
+		return &Error{Code: EConflict, Field: e.Field, Message: fmt.Sprintf("%s: %s", what, e.Message)}
 	}
 	return err
 }

@@ -17,10 +17,12 @@ func (s *Store) ApplySeed(ctx context.Context, sd *ssod.Seed, now int64) error {
 	}))
 }
 
-// resetTables are every table of objects, children first. sqlite_sequence
+// resetTables are every table of objects and of what sign-in remembers,
+// children first. sqlite_sequence
 // is emptied with them, so AUTOINCREMENT counts from 1 again; accounts'
 // ids (a plain INTEGER PRIMARY KEY) restart by themselves once it is empty.
-var resetTables = []string{"authn_requests", "accepted_assertions", "login_traces", "certificates", "integrations", "api_keys", "audit_events", "accounts"}
+var resetTables = []string{"login_traces", "accepted_assertions", "authn_requests",
+	"certificates", "integrations", "api_keys", "audit_events", "accounts"}
 
 // ResetTo implements ssod.Resetter. It is one write like any other, so the
 // single writer orders it with concurrent writes, and readers (WAL) see the
@@ -99,7 +101,7 @@ func applySeed(ctx context.Context, tx *sql.Tx, sd *ssod.Seed, now int64) error 
 				return err
 			}
 			if n >= ssod.MaxIntegrationsPerAccount {
-				return ssod.ErrTooManyIntegrations()
+				return ssod.SeedRefused("integration "+strconv.Quote(si.ID), ssod.ErrTooManyIntegrations())
 			}
 			in := si.Integration
 			in.AccountID, in.LastUpdated = acct, now
@@ -125,7 +127,7 @@ func applySeed(ctx context.Context, tx *sql.Tx, sd *ssod.Seed, now int64) error 
 		case errors.Is(err, sql.ErrNoRows):
 			c := ssod.Certificate{ID: sc.ID, AccountID: integrationAccount[sc.IntegrationID], IntegrationID: sc.IntegrationID, X509: sc.X509, Enabled: sc.Enabled}
 			if err := checkRoom(ctx, tx, c.AccountID, c.IntegrationID, c.PEM, 0, true); err != nil {
-				return ssod.SeedCertificateRefused(sc.ID, err)
+				return ssod.SeedRefused("certificate "+strconv.FormatInt(sc.ID, 10), err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (`+certificateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 				c.ID, c.AccountID, c.IntegrationID, c.PEM, c.NotBefore, c.NotAfter, c.Enabled); err != nil {

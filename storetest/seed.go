@@ -118,6 +118,41 @@ var seedTests = []test{
 		e.applySeed(sd)
 		wantEqual(e.t, "store after the second ApplySeed", e.export(e.s), before)
 	}},
+	{"ConcurrentAppliesApplyItOnce", func(e *env) {
+		// As instances that start together with one seed file do.
+		sd := testSeed()
+		Parallel(4, func(int) {
+			if err := e.s.ApplySeed(e.ctx, sd, now); err != nil {
+				e.t.Errorf("concurrent ApplySeed: %v", err)
+			}
+		})
+		once := e.newStore(e.t)
+		for _, name := range []string{"alice", "bob"} { // as e's store has them
+			if _, err := once.CreateAccount(e.ctx, name, 0, now); err != nil {
+				e.t.Fatal(err)
+			}
+		}
+		if err := once.ApplySeed(e.ctx, sd, now); err != nil {
+			e.t.Fatal(err)
+		}
+		wantEqual(e.t, "store after concurrent ApplySeeds", e.export(e.s), e.export(once))
+	}},
+	{"DeletedEntryIsCreatedAgain", func(e *env) {
+		sd := testSeed()
+		e.applySeed(sd)
+		main, _ := e.s.FindAccountByName(e.ctx, "main")
+		later := e.certificate(main.ID, sd.Integrations[0].ID, 3)
+		if _, err := e.s.DeleteCertificate(e.ctx, main.ID, 8); err != nil {
+			e.t.Fatal(err)
+		}
+		e.applySeed(sd)
+		if c := e.getCertificate(main.ID, 8); c.PEM != sd.Certificates[1].PEM || c.Enabled {
+			e.t.Errorf("certificate 8 after a second ApplySeed: %+v", c)
+		}
+		if c := e.certificate(main.ID, sd.Integrations[0].ID, 4); c.ID <= later.ID {
+			e.t.Errorf("certificate created after that: id %d, want above %d", c.ID, later.ID)
+		}
+	}},
 	{"LeavesOtherObjectsAlone", func(e *env) {
 		in := e.integration(e.alice.ID, "alice's")
 		c := e.certificate(e.alice.ID, in.ID, 1) // the PEM of seed certificate 7, in another integration
@@ -157,10 +192,21 @@ var seedTests = []test{
 			}
 		}
 		wantEqual(e.t, "store after refused seeds", e.export(e.s), before)
+		// A revoked key is not the seed's either.
+		if err := e.s.RevokeKey(e.ctx, "seedkey-eu-00000000002", now); err != nil {
+			e.t.Fatal(err)
+		}
+		err := e.s.ApplySeed(e.ctx, testSeed(), now)
+		if ssod.CodeOf(err) != ssod.EConflict || !strings.Contains(err.Error(), `API key "seedkey-eu-00000000002"`) || !strings.Contains(err.Error(), "revoked") {
+			e.t.Errorf("seed of a revoked key: %v", err)
+		}
 	}},
 	{"ResetGivesExactlyTheSeedWithIDsRestarted", func(e *env) {
 		sd := testSeed()
-		e.applySeed(sd)
+		// From here on account main has the id it has after every reset.
+		if err := e.s.ResetTo(e.ctx, sd, now); err != nil {
+			e.t.Fatal(err)
+		}
 		// Everything a test suite might leave behind, ids moved far on.
 		main, _ := e.s.FindAccountByName(e.ctx, "main")
 		for i := range 5 {
@@ -175,11 +221,28 @@ var seedTests = []test{
 		if _, err := e.s.DeleteCertificate(e.ctx, main.ID, 8); err != nil {
 			e.t.Fatal(err)
 		}
+		if _, err := e.s.UpdateCertificate(e.ctx, main.ID, 7, ssod.CertificateUpdate{Enabled: ptr(false)}); err != nil {
+			e.t.Fatal(err)
+		}
+		e.getCertificate(main.ID, 7) // a store that caches reads now holds the changed one
+		// What sign-in remembered of a seeded integration goes too.
+		okta := sd.Integrations[0].ID
+		e.saveRequest(okta, "req-before-reset", now+600)
+		e.wantUseAssertion(okta, "assertion-before-reset", now+600, now, true)
+		e.addTrace(ssod.LoginTrace{IntegrationID: okta, Time: now, Result: "ok"})
 		if err := e.s.ResetTo(e.ctx, sd, now); err != nil {
 			e.t.Fatal(err)
 		}
 		wantEqual(e.t, "store after ResetTo", e.export(e.s), e.seededFresh(sd))
 		main, _ = e.s.FindAccountByName(e.ctx, "main")
+		if c := e.getCertificate(main.ID, 7); !c.Enabled {
+			e.t.Errorf("certificate 7 read after ResetTo: %+v, want it enabled as the seed says", c)
+		}
+		e.wantUseRequest(okta, "req-before-reset", now, false)
+		e.wantUseAssertion(okta, "assertion-before-reset", now+600, now, true)
+		if tr := e.addTrace(ssod.LoginTrace{IntegrationID: okta, Time: now, Result: "ok"}); tr.ID != 1 {
+			e.t.Errorf("first login trace after the reset has id %d, want 1", tr.ID)
+		}
 		if c := e.certificate(main.ID, sd.Integrations[0].ID, 30); c.ID != 9 {
 			e.t.Errorf("first certificate after the reset has id %d, want 9", c.ID)
 		}

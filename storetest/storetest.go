@@ -42,8 +42,8 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Limits", limitTests},
 		{"Audit", auditTests},
 		{"Snapshot", snapshotTests},
-		{"Seed", seedTests},
 		{"SignIn", signInTests},
+		{"Seed", seedTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -39,9 +39,9 @@ func TestEndToEnd(t *testing.T) {
 		{"RevocationBitesWithinKeyCacheTTL", testRevocationBitesWithinKeyCacheTTL},
 		{"HammerOneCertificate", testHammerOneCertificate},
 		{"Limits", testLimits},
+		{"SignIn", testSignIn},
 		{"SeedFile", testSeedFile},
 		{"ResetToTheSeedUnderLoad", testResetUnderLoad},
-		{"SignIn", testSignIn},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

@@ -113,6 +113,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--min-free-disk: %w", err)
 	}
+	samlCfg, samlLimits, err := parseSAMLFlags(*samlSkew, *samlSHA1, *samlRateLimit, *trustedProxies)
+	if err != nil {
+		return err
+	}
 	var sd *ssod.Seed
 	if *seedPath != "" {
 		// Read and checked in full before listening: a bad seed file leaves
@@ -120,10 +124,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if sd, err = seed.Load(*seedPath); err != nil {
 			return err
 		}
-	}
-	samlCfg, samlLimits, err := parseSAMLFlags(*samlSkew, *samlSHA1, *samlRateLimit, *trustedProxies)
-	if err != nil {
-		return err
 	}
 
 	// Listen before touching the database, so that a busy port leaves no
