@@ -43,7 +43,8 @@ func (s *Server) testMode(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		defer s.test.Enter()()
+		s.test.Enter()
+		defer s.test.Leave()
 		at := s.test.Clock.Now()
 		body := &bodyTap{r: r.Body}
 		r.Body = body

@@ -7,7 +7,8 @@ import "testing"
 func BenchmarkEnter(b *testing.B) {
 	m := New(Options{})
 	for b.Loop() {
-		m.Enter()()
+		m.Enter()
+		m.Leave()
 	}
 }
 
@@ -17,7 +18,8 @@ func BenchmarkEnterParallel(b *testing.B) {
 	m := New(Options{})
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			m.Enter()()
+			m.Enter()
+			m.Leave()
 		}
 	})
 }

@@ -43,12 +43,12 @@ func New(opts Options) *Mode {
 	return &Mode{Clock: &Clock{}, Journal: NewJournal(size), Faults: &Faults{}, resetStore: opts.ResetStore}
 }
 
-// Enter is called as an API request starts; the returned function, as it
-// ends. A reset waits for the requests inside and holds back new ones.
-func (m *Mode) Enter() (leave func()) {
-	m.gate.RLock()
-	return m.gate.RUnlock
-}
+// Enter is called as an API request starts, and Leave as it ends. A reset
+// waits for the requests inside and holds back new ones.
+func (m *Mode) Enter() { m.gate.RLock() }
+
+// Leave ends what Enter began.
+func (m *Mode) Leave() { m.gate.RUnlock() }
 
 // Reset waits for the requests in flight, then puts back the seed (the
 // store and its caches, through ResetStore), runs also (the server's own

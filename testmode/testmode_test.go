@@ -137,16 +137,16 @@ func TestResetWaitsForRequestsInFlight(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		return nil
 	}})
-	leave := m.Enter()
+	m.Enter()
 	done := make(chan struct{})
 	go func() { _ = m.Reset(context.Background(), nil); close(done) }()
 	time.Sleep(20 * time.Millisecond)
 	log("request ends")
-	leave()
+	m.Leave()
 	<-done
-	leave = m.Enter()
+	m.Enter()
 	log("next request")
-	leave()
+	m.Leave()
 	want := []string{"request ends", "reset", "next request"}
 	if len(events) != 3 || events[0] != want[0] || events[1] != want[1] || events[2] != want[2] {
 		t.Fatalf("events = %v, want %v", events, want)
