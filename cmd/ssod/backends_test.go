@@ -41,6 +41,7 @@ func TestEndToEnd(t *testing.T) {
 		{"Limits", testLimits},
 		{"SignIn", testSignIn},
 		{"SeedFile", testSeedFile},
+		{"ResetToTheSeedUnderLoad", testResetUnderLoad},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
