@@ -42,6 +42,8 @@ func TestEndToEnd(t *testing.T) {
 		{"SignIn", testSignIn},
 		{"Teammates", testTeammates},
 		{"TeammateIsolation", testTeammateIsolation},
+		{"SeedFile", testSeedFile},
+		{"ResetToTheSeedUnderLoad", testResetUnderLoad},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
