@@ -105,9 +105,12 @@ func applySeed(ctx context.Context, tx *sql.Tx, sd *ssod.Seed, now int64) error 
 			}
 			in := si.Integration
 			in.AccountID, in.LastUpdated = acct, now
-			if _, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			if in.JITPersona == "" { // a seed's integrations do not provision: the defaults
+				in.JITPersona = ssod.DefaultJITPersona
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
-				in.EntityID, in.CompletedIntegration, in.LastUpdated); err != nil {
+				in.EntityID, in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona); err != nil {
 				return err
 			}
 			if err := recordAuditAt(ctx, tx, now, acct, ssod.AuditIntegrationCreate, in.ID, nil, &in); err != nil {

@@ -85,6 +85,7 @@ var seedTests = []test{
 			Scopes: ssod.AllScopes(), SecretHash: sd.Keys[1].SecretHash, CreatedAt: now})
 		in := sd.Integrations[0].Integration
 		in.AccountID, in.LastUpdated = main.ID, now
+		in.JITPersona = ssod.DefaultJITPersona // as any integration made without one
 		wantEqual(e.t, "seeded integration", e.getIntegration(main.ID, in.ID), in)
 		e.wantCertificates(main.ID, in.ID,
 			ssod.Certificate{ID: 7, AccountID: main.ID, IntegrationID: in.ID, X509: testX509(1), Enabled: true},

@@ -26,11 +26,17 @@ func newSignInSetup(t *testing.T, c *client) signInSetup {
 	in := c.createIntegration("SAML IdP")
 	cert := testcert.New(t, testcert.Options{RSABits: 2048, NotBefore: time.Now().Add(-time.Hour)})
 	rememberSecret(cert.PEM) // a certificate body must never reach the log either
-	// The NameID response signs in is a teammate of the account (check 14).
+	addSignInTeammate(t, c)
+	return signInSetup{c: c, in: in, idp: samltest.NewSigner(cert), crt: c.createCertificate(in.ID, cert.PEM)}
+}
+
+// addSignInTeammate makes the NameID samltest signs in (alice@example.com) an SSO
+// teammate of c's account, so that check 14 lets it in.
+func addSignInTeammate(t *testing.T, c *client) {
+	t.Helper()
 	if r := c.do("POST", "/v3/sso/teammates", map[string]any{"email": "alice@example.com", "first_name": "Alice", "last_name": "Example", "persona": "observer"}); r.Status != 201 {
 		t.Fatalf("create teammate: %d %s", r.Status, r.Body)
 	}
-	return signInSetup{c: c, in: in, idp: samltest.NewSigner(cert), crt: c.createCertificate(in.ID, cert.PEM)}
 }
 
 // response is a response that passes every check of the integration now, answering

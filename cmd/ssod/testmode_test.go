@@ -254,6 +254,7 @@ func TestClockMovesACertificateAcrossItsWindow(t *testing.T) {
 	cert := testcert.New(t, testcert.Options{RSABits: 2048, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)})
 	rememberSecret(cert.PEM)
 	in := c.createIntegration("clock")
+	addSignInTeammate(t, c)
 	s := signInSetup{c: c, in: in, idp: samltest.NewSigner(cert), crt: c.createCertificate(in.ID, cert.PEM)}
 	signedAt := func(at time.Time) string {
 		xml := samltest.Valid(in.EntityID, in.SingleSignonURL, at).SignedAssertion(t, s.idp)
