@@ -38,7 +38,7 @@ func Document() ([]byte, error) {
 		"requests may spell integration_id either way. PATCH of an integration changes only the fields sent. " +
 		"Errors 404, 405, 413 and 415 use SsoErrorResponse. " +
 		"SAML sign-in (the paths under /v3/public/sso/saml, and the login traces) is ssod's own. " +
-		"Integrations carry jit_provisioning and jit_persona. GET /v3/teammates, GET and DELETE /v3/teammates/{username} " +
+		"Integrations carry jit_provisioning and jit_persona; PATCH of an SSO teammate changes only the fields sent. GET /v3/teammates, GET and DELETE /v3/teammates/{username} " +
 		"come from SendGrid's Teammates API file (MIT), for SSO teammates, with the error array for every failure."
 
 	paths := doc["paths"].(map[string]any)

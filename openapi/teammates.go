@@ -65,6 +65,19 @@ func addTeammates(paths, schemas, components map[string]any, errorResponse func(
 	}
 	maps.Copy(params, tmComponents["parameters"].(map[string]any))
 
+	// PATCH of a teammate changes only the fields sent: the body requires nothing.
+	partial := map[string]any{}
+	for k, v := range schemas["SsoTeammatesBaseRequestProps"].(map[string]any) {
+		if k != "required" {
+			partial[k] = v
+		}
+	}
+	partial["title"] = "Update SSO Teammate Request (partial: only the fields sent change)"
+	schemas["PatchSsoTeammateRequestPartial"] = partial
+	patch := paths["/v3/sso/teammates/{username}"].(map[string]any)["patch"].(map[string]any)
+	patch["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{
+		"schema": map[string]any{"$ref": "#/components/schemas/PatchSsoTeammateRequestPartial"}}}}
+
 	// Integrations: just-in-time provisioning.
 	jit := map[string]any{
 		"jit_provisioning": map[string]any{"type": "boolean", "description": "An unknown NameID that signs in becomes an SSO teammate with jit_persona (ssod extension; default false)."},
