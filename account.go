@@ -128,6 +128,8 @@ type Store interface {
 	TeammateStore
 	Exporter
 	Importer
+	Seeder
+	Resetter
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

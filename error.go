@@ -29,6 +29,8 @@ const (
 	EUnsupportedMediaType Code = "unsupported_media_type"
 	EMethodNotAllowed     Code = "method_not_allowed"
 	EInternal             Code = "internal"
+	// EUnavailable is only answered by a fault injected in test mode.
+	EUnavailable Code = "unavailable"
 )
 
 // Error is one problem the caller can act on. Field names the request field

@@ -75,3 +75,11 @@ func (c *Cache) FindVerified(ctx context.Context, id, secret string) (*ssod.APIK
 	}
 	return key, nil
 }
+
+// Forget empties the cache, so that every key is looked up again (test
+// mode's reset).
+func (c *Cache) Forget() {
+	c.mu.Lock()
+	clear(c.entries)
+	c.mu.Unlock()
+}

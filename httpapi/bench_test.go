@@ -14,6 +14,7 @@ import (
 	"github.com/ssod/ssod/idpcert"
 	"github.com/ssod/ssod/internal/testcert"
 	"github.com/ssod/ssod/sqlite"
+	"github.com/ssod/ssod/testmode"
 )
 
 // benchCertificate is a certificate response as GET returns it, with an
@@ -120,9 +121,21 @@ func BenchmarkGetCertificate(b *testing.B) {
 	}
 	// ssod serve trusts a found key for 5 s by default; 0 asks the store
 	// on every request.
-	for _, ttl := range []time.Duration{0, 5 * time.Second} {
-		b.Run("key-cache="+ttl.String(), func(b *testing.B) {
-			srv, err := NewServer(Config{Store: store, PublicURL: "http://bench.test", KeyCacheTTL: ttl})
+	// test-mode=true adds --test-mode's wrapper: the reset gate, the fault
+	// lookup and a journal entry per request.
+	for _, c := range []struct {
+		ttl  time.Duration
+		test bool
+	}{{0, false}, {5 * time.Second, false}, {5 * time.Second, true}} {
+		ttl := c.ttl
+		name := "key-cache=" + ttl.String()
+		var mode *testmode.Mode
+		if c.test {
+			name += "/test-mode=true"
+			mode = testmode.New(testmode.Options{})
+		}
+		b.Run(name, func(b *testing.B) {
+			srv, err := NewServer(Config{Store: store, PublicURL: "http://bench.test", KeyCacheTTL: ttl, TestMode: mode})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -154,6 +154,8 @@ func statusOf(e *ssod.Error) int {
 		return http.StatusUnsupportedMediaType
 	case ssod.EInternal:
 		return http.StatusInternalServerError
+	case ssod.EUnavailable:
+		return http.StatusServiceUnavailable
 	case ssod.ETooLarge:
 		if e.Field == "" { // the whole body; a too-large field is a 400
 			return http.StatusRequestEntityTooLarge

@@ -35,6 +35,10 @@ func (s *Server) routes() {
 	r.public("GET /readyz", http.HandlerFunc(s.readyz))
 	r.public("GET /metrics", s.metrics.handler())
 
+	if s.test != nil {
+		s.testRoutes(r)
+	}
+
 	r.finish()
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/openapi"
 	"github.com/ssod/ssod/ratelimit"
+	"github.com/ssod/ssod/testmode"
 )
 
 // Config holds what the server needs.
@@ -33,6 +34,10 @@ type Config struct {
 	// Disk, when set, makes /readyz answer 503 while the database's disk is
 	// nearly full.
 	Disk *DiskCheck
+	// TestMode, when set, serves the /_ssod/ paths and journals and injects
+	// faults into every other request (ssod serve --test-mode). Its clock
+	// then replaces Now.
+	TestMode *testmode.Mode
 	// SAML configures the public sign-in paths.
 	SAML SAMLConfig
 }
@@ -70,6 +75,7 @@ type Server struct {
 	document    []byte       // ssod's OpenAPI document, served at /openapi.json
 	metrics     *metrics
 	disk        *DiskCheck
+	test        *testmode.Mode // nil outside test mode
 }
 
 // NewServer returns the API handler for cfg.
@@ -90,6 +96,10 @@ func NewServer(cfg Config) (*Server, error) {
 		now:         cfg.Now,
 		mux:         http.NewServeMux(),
 		disk:        cfg.Disk,
+		test:        cfg.TestMode,
+	}
+	if s.test != nil {
+		s.now = s.test.Clock.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -102,7 +112,11 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s.keys = apikey.NewCache(s.store, max(cfg.KeyCacheTTL, 0), maxCachedKeys, s.now)
 	s.routes()
-	s.handler = s.observe(cleanPathsOnly(s.mux))
+	inner := cleanPathsOnly(s.mux)
+	if s.test != nil {
+		inner = s.testMode(inner)
+	}
+	s.handler = s.observe(inner)
 	return s, nil
 }
 

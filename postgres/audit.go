@@ -14,7 +14,12 @@ const auditColumns = `id, at, account_id, actor_account_id, key_id, operation, o
 // recordAudit writes the event for a change made under ctx inside the
 // change's transaction, so a change and its record commit or vanish together.
 func recordAudit(ctx context.Context, tx pgx.Tx, accountID int64, op, objectID string, before, after any) error {
-	ev := ssod.NewAuditEvent(ctx, time.Now().Unix(), accountID, op, objectID, before, after)
+	return recordAuditAt(ctx, tx, time.Now().Unix(), accountID, op, objectID, before, after)
+}
+
+// recordAuditAt is recordAudit at a given time.
+func recordAuditAt(ctx context.Context, tx pgx.Tx, at, accountID int64, op, objectID string, before, after any) error {
+	ev := ssod.NewAuditEvent(ctx, at, accountID, op, objectID, before, after)
 	_, err := tx.Exec(ctx,
 		`INSERT INTO audit_events (at, account_id, actor_account_id, key_id, operation, object_id, before, after)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,

@@ -128,3 +128,13 @@ func (m *Memory) Allow(_ context.Context, key string) (Decision, error) {
 	m.mu.Unlock()
 	return m.cfg.Decide(count, now), nil
 }
+
+// Reset gives every key its whole budget again (test mode's reset).
+func (m *Memory) Reset() {
+	m.mu.Lock()
+	clear(m.counts)
+	m.mu.Unlock()
+}
+
+// Config returns the budget m enforces.
+func (m *Memory) Config() Config { return m.cfg }

@@ -144,6 +144,19 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 	return err
 }
 
+// ResetTo implements ssod.Resetter: every certificate may change.
+func (s *Store) ResetTo(ctx context.Context, sd *ssod.Seed, now int64) error {
+	err := s.store.ResetTo(ctx, sd, now)
+	s.Invalidate()
+	return err
+}
+
+// ApplySeed implements ssod.Seeder. It only adds certificates, or finds
+// them as they are, so no copy can be stale; it passes straight through.
+func (s *Store) ApplySeed(ctx context.Context, sd *ssod.Seed, now int64) error {
+	return s.store.ApplySeed(ctx, sd, now)
+}
+
 func result(c *ssod.Certificate, err error) (*ssod.Certificate, error) {
 	if err != nil {
 		return nil, err

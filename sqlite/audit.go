@@ -11,7 +11,12 @@ import (
 // recordAudit writes the event for a change made under ctx inside the
 // change's transaction, so a change and its record commit or vanish together.
 func recordAudit(ctx context.Context, tx *sql.Tx, accountID int64, op, objectID string, before, after any) error {
-	ev := ssod.NewAuditEvent(ctx, time.Now().Unix(), accountID, op, objectID, before, after)
+	return recordAuditAt(ctx, tx, time.Now().Unix(), accountID, op, objectID, before, after)
+}
+
+// recordAuditAt is recordAudit at a given time.
+func recordAuditAt(ctx context.Context, tx *sql.Tx, at, accountID int64, op, objectID string, before, after any) error {
+	ev := ssod.NewAuditEvent(ctx, at, accountID, op, objectID, before, after)
 	_, err := tx.ExecContext(ctx,
 		`INSERT INTO audit_events (at, account_id, actor_account_id, key_id, operation, object_id, before, after)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Snapshot", snapshotTests},
 		{"SignIn", signInTests},
 		{"Teammates", teammateTests},
+		{"Seed", seedTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -40,6 +40,8 @@ func TestEndToEnd(t *testing.T) {
 		{"HammerOneCertificate", testHammerOneCertificate},
 		{"Limits", testLimits},
 		{"SignIn", testSignIn},
+		{"SeedFile", testSeedFile},
+		{"ResetToTheSeedUnderLoad", testResetUnderLoad},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

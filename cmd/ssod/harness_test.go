@@ -359,7 +359,8 @@ var knownErrorIDs = []string{"required", "invalid", "invalid_certificate", "priv
 	"unauthorized", "forbidden", "rate_limited", "too_large", "unsupported_media_type", "method_not_allowed", "internal",
 	// SAML sign-in's checks (README, "SAML sign-in").
 	"saml_malformed", "saml_integration_disabled", "saml_status", "saml_signature", "saml_issuer", "saml_destination",
-	"saml_recipient", "saml_not_yet_valid", "saml_expired", "saml_audience", "saml_subject", "saml_in_response_to", "saml_replay"}
+	"saml_recipient", "saml_not_yet_valid", "saml_expired", "saml_audience", "saml_subject", "saml_in_response_to", "saml_replay",
+	"unavailable"} // only a fault injected in test mode
 
 // checkResponse holds every response to the contract: the OpenAPI files,
 // the headers every response carries, and the shape of the error array.

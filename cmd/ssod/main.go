@@ -31,7 +31,7 @@ func main() {
 }
 
 const usage = `usage:
-  ssod serve [--addr HOST:PORT] [--db DSN] [--public-url URL] [--rate-limit N/DURATION|off]
+  ssod serve [--addr HOST:PORT] [--db DSN] [--seed FILE] [--public-url URL] [--rate-limit N/DURATION|off]
   ssod accounts create NAME [--parent NAME] [--db DSN]
   ssod accounts list [--db DSN]
   ssod keys create --account NAME [--scopes a,b,c] [--name LABEL] [--db DSN]

@@ -58,8 +58,9 @@ func parseSAMLFlags(skew, sha1, rateLimit, proxies string) (httpapi.SAMLConfig, 
 }
 
 // newLimiter returns the limiter for limits: nil when they are off, one shared through
-// Redis (under prefix) when redisURL is set, one in memory otherwise; closeFn releases it.
-func newLimiter(ctx context.Context, limits ratelimit.Config, redisURL, prefix string, timeout time.Duration, logger *slog.Logger) (_ ratelimit.Limiter, closeFn func(), _ error) {
+// Redis (under prefix) when redisURL is set, one in memory on the clock now otherwise;
+// closeFn releases it.
+func newLimiter(ctx context.Context, limits ratelimit.Config, redisURL, prefix string, timeout time.Duration, logger *slog.Logger, now func() time.Time) (_ ratelimit.Limiter, closeFn func(), _ error) {
 	switch {
 	case limits.Enabled() && redisURL != "":
 		ratelimit.LogRedisTo(logger)
@@ -73,7 +74,7 @@ func newLimiter(ctx context.Context, limits ratelimit.Config, redisURL, prefix s
 		}
 		return rl, func() { rl.Close() }, nil
 	case limits.Enabled():
-		return ratelimit.NewMemory(limits, time.Now), func() {}, nil
+		return ratelimit.NewMemory(limits, now), func() {}, nil
 	}
 	return nil, func() {}, nil
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/httpapi"
 	"github.com/ssod/ssod/ratelimit"
+	"github.com/ssod/ssod/seed"
+	"github.com/ssod/ssod/testmode"
 )
 
 // Timeouts that keep a slow or idle client from holding a connection.
@@ -56,7 +58,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	keyCacheTTL := fs.Duration("key-cache-ttl", 5*time.Second, "how long a looked-up API key is trusted before the database is asked again (0: always ask); a revocation takes this long to bite")
 	headerTimeout := fs.Duration("header-timeout", readHeaderTimeout, "how long a client may take to send its request headers")
 	redisTimeout := fs.Duration("redis-timeout", ratelimit.DefaultRedisTimeout, "how long a request waits for Redis before it is let through uncounted")
+	testMode := fs.Bool("test-mode", false, "serve the /_ssod/ paths for test suites (reset, request journal, faults, clock), without an API key; loopback addresses only")
+	testModeAnyAddress := fs.Bool("test-mode-any-address", false, "allow --test-mode on an address that is not loopback")
 	minFreeDisk := envString(fs, getenv, "min-free-disk", "SSOD_MIN_FREE_DISK", "64MiB", "SQLite: /readyz answers 503 while the database's file system has less free space (0: no check)")
+	seedPath := envString(fs, getenv, "seed", "SSOD_SEED", "", "JSON seed file: accounts, keys, integrations and certificates to create at start (idempotently), in place of the first-start key")
 	samlSkew := envString(fs, getenv, "saml-clock-skew", "SSOD_SAML_CLOCK_SKEW", defaultSAMLSkew.String(), "clock difference tolerated with IdPs in SAML validity times, 0 to 1h")
 	samlSHA1 := envString(fs, getenv, "saml-allow-sha1", "SSOD_SAML_ALLOW_SHA1", "false", "accept SAML signatures and digests with SHA-1 (true or false)")
 	samlRateLimit := envString(fs, getenv, "saml-rate-limit", "SSOD_SAML_RATE_LIMIT", defaultSAMLRateLimit, "requests per client address per window on the public SAML paths, N/DURATION or off")
@@ -97,6 +102,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
+	if *testMode && *redisURL != "" {
+		return errTestModeRedis
+	}
 	db, err := parseDatabase("--db", *dsn)
 	if err != nil {
 		return err
@@ -109,6 +117,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	var sd *ssod.Seed
+	if *seedPath != "" {
+		// Read and checked in full before listening: a bad seed file leaves
+		// no database behind, and nothing of it is written.
+		if sd, err = seed.Load(*seedPath); err != nil {
+			return err
+		}
+	}
 
 	// Listen before touching the database, so that a busy port leaves no
 	// new database file and no first-start key behind.
@@ -117,6 +133,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close() // for the returns before Serve owns it
+	if *testMode {
+		if err := checkTestModeAddr(ln.Addr(), *testModeAnyAddress); err != nil {
+			return err
+		}
+	}
 	if db.path != "" && !db.memory {
 		release, err := lockDatabase(db.path)
 		if err != nil {
@@ -124,14 +145,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		defer release()
 	}
-	store, err := db.open(ctx, true)
+	raw, err := db.open(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	store, stopCache := withReadCache(store, logger)
+	defer raw.Close()
+	store, stopCache := withReadCache(raw, logger)
 	defer stopCache()
-	if err := firstStart(ctx, store, stderr); err != nil {
+	var firstKey *ssod.APIKey
+	// seededAt is the last_updated of what the seed creates, now and at
+	// every test-mode reset, which is then exactly the start again.
+	seededAt := time.Now().Unix()
+	if sd != nil {
+		if err := store.ApplySeed(ctx, sd, seededAt); err != nil {
+			var e *ssod.Error
+			if errors.As(err, &e) {
+				err = errors.New(e.Message) // names the entry and the field; the code adds nothing here
+			}
+			return fmt.Errorf("seed file %s: %w", *seedPath, err)
+		}
+	} else if firstKey, err = firstStart(ctx, store, stderr); err != nil {
 		return err
 	}
 
@@ -142,7 +175,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if *publicURL == "" {
 		*publicURL = scheme + "://" + ln.Addr().String()
 	}
-	limiter, closeLimiter, err := newLimiter(ctx, limits, *redisURL, "ssod:ratelimit:", *redisTimeout, logger)
+	// now is the clock of everything that reads time while serving: the
+	// system's, or test mode's settable one.
+	now := time.Now
+	var mode *testmode.Mode
+	if *testMode {
+		if sd == nil {
+			sd = &ssod.Seed{}
+		}
+		mode = testmode.New(testmode.Options{ResetStore: resetStore(store, withFirstStartKey(sd, firstKey, firstAccount), seededAt)})
+		now = mode.Clock.Now
+	}
+	limiter, closeLimiter, err := newLimiter(ctx, limits, *redisURL, "ssod:ratelimit:", *redisTimeout, logger, now)
 	if err != nil {
 		return err
 	}
@@ -152,7 +196,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if rl, ok := limiter.(*ratelimit.Redis); ok && samlLimits.Enabled() {
 		samlCfg.Limiter = rl.Budget(samlLimits, samlRedisPrefix)
 	} else {
-		samlCfg.Limiter, closeLimiter, err = newLimiter(ctx, samlLimits, *redisURL, samlRedisPrefix, *redisTimeout, logger)
+		samlCfg.Limiter, closeLimiter, err = newLimiter(ctx, samlLimits, *redisURL, samlRedisPrefix, *redisTimeout, logger, now)
 		if err != nil {
 			return err
 		}
@@ -165,6 +209,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:      logger,
 		KeyCacheTTL: *keyCacheTTL,
 		Disk:        diskCheck(db, minFree),
+		Now:         now,
+		TestMode:    mode,
 		SAML:        samlCfg,
 	})
 	if err != nil {
@@ -184,7 +230,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		DisableGeneralOptionsHandler: true,
 		TLSConfig:                    tlsConfig,
 	}
-	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "saml_rate_limit", samlLimits.String(), "shared_rate_limit", *redisURL != "")
+	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "saml_rate_limit", samlLimits.String(), "shared_rate_limit", *redisURL != "", "test_mode", *testMode)
 	_ = logs.Flush() // operators and scripts wait for this line
 
 	served := make(chan error, 1)
@@ -296,37 +342,45 @@ func newLogger(lw *logWriter, format, level string) (*slog.Logger, error) {
 }
 
 // firstStart gives an empty database the account "main" and one full-scope
-// key, printed once, so the quick start needs no other step.
-func firstStart(ctx context.Context, store ssod.Store, stderr io.Writer) error {
+// key, printed once, so the quick start needs no other step. It returns the
+// key it created, or nil.
+func firstStart(ctx context.Context, store ssod.Store, stderr io.Writer) (*ssod.APIKey, error) {
 	if exists, err := store.HasAccounts(ctx); err != nil || exists {
-		return err
+		return nil, err
 	}
-	acct, err := store.CreateAccount(ctx, "main", 0, time.Now().Unix())
+	acct, err := store.CreateAccount(ctx, firstAccount, 0, time.Now().Unix())
 	if ssod.CodeOf(err) == ssod.EConflict {
-		return nil // another instance started first
+		return nil, nil // another instance started first
 	}
 	if err != nil {
-		return fmt.Errorf("first start: %w", err)
+		return nil, fmt.Errorf("first start: %w", err)
 	}
-	key, err := createKey(ctx, store, acct.ID, ssod.AllScopes(), "first-start key")
+	plaintext, key, err := newKey(ctx, store, acct.ID, ssod.AllScopes(), "first-start key")
 	if err != nil {
-		return fmt.Errorf("first start: %w", err)
+		return nil, fmt.Errorf("first start: %w", err)
 	}
-	fmt.Fprintf(stderr, "ssod: new database: created account \"main\" and this API key with every scope (shown once; keep it):\n%s\n", key)
-	return nil
+	fmt.Fprintf(stderr, "ssod: new database: created account \"main\" and this API key with every scope (shown once; keep it):\n%s\n", plaintext)
+	return key, nil
 }
+
+// firstAccount is the account a first start creates.
+const firstAccount = "main"
 
 // createKey makes and stores a key, returning its plaintext.
 func createKey(ctx context.Context, store ssod.Store, accountID int64, scopes []ssod.Scope, name string) (string, error) {
+	plaintext, _, err := newKey(ctx, store, accountID, scopes, name)
+	return plaintext, err
+}
+
+// newKey makes and stores a key, returning its plaintext and what is stored.
+func newKey(ctx context.Context, store ssod.Store, accountID int64, scopes []ssod.Scope, name string) (string, *ssod.APIKey, error) {
 	plaintext, id, hash, err := apikey.New()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	err = store.CreateKey(ctx, ssod.APIKey{
-		ID: id, AccountID: accountID, Name: name, Scopes: scopes, SecretHash: hash, CreatedAt: time.Now().Unix(),
-	})
-	if err != nil {
-		return "", fmt.Errorf("create key: %w", err)
+	key := ssod.APIKey{ID: id, AccountID: accountID, Name: name, Scopes: scopes, SecretHash: hash, CreatedAt: time.Now().Unix()}
+	if err := store.CreateKey(ctx, key); err != nil {
+		return "", nil, fmt.Errorf("create key: %w", err)
 	}
-	return plaintext, nil
+	return plaintext, &key, nil
 }
