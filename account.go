@@ -125,6 +125,7 @@ type Store interface {
 	CertificateStore
 	AuditStore
 	SignInStore
+	TeammateStore
 	Exporter
 	Importer
 	Seeder

@@ -38,9 +38,16 @@ const (
 	AuditCertificateCreate = "certificate.create"
 	AuditCertificateUpdate = "certificate.update"
 	AuditCertificateDelete = "certificate.delete"
+	AuditTeammateCreate    = "teammate.create"
+	AuditTeammateUpdate    = "teammate.update"
+	AuditTeammateDelete    = "teammate.delete"
+	// AuditTeammateJIT is a teammate created by just-in-time provisioning
+	// at sign-in; its actor is the zero Actor.
+	AuditTeammateJIT = "teammate.jit_create"
 )
 
-// AuditEvent records one change of an integration or a certificate.
+// AuditEvent records one change of an integration, a certificate or a
+// teammate.
 type AuditEvent struct {
 	ID             int64
 	At             int64 // Unix seconds
@@ -54,7 +61,7 @@ type AuditEvent struct {
 }
 
 // NewAuditEvent builds the event for a change made under ctx. before and
-// after are *Integration or *Certificate, or nil.
+// after are *Integration, *Certificate or *Teammate, or nil.
 func NewAuditEvent(ctx context.Context, at, accountID int64, op, objectID string, before, after any) AuditEvent {
 	a := ActorFrom(ctx)
 	return AuditEvent{
@@ -79,7 +86,9 @@ func auditSummary(v any) string {
 			SignoutURL           string `json:"signout_url"`
 			EntityID             string `json:"entity_id"`
 			CompletedIntegration bool   `json:"completed_integration"`
-		}{o.Name, o.Enabled, o.SigninURL, o.SignoutURL, o.EntityID, o.CompletedIntegration}
+			JITProvisioning      bool   `json:"jit_provisioning"`
+			JITPersona           string `json:"jit_persona"`
+		}{o.Name, o.Enabled, o.SigninURL, o.SignoutURL, o.EntityID, o.CompletedIntegration, o.JITProvisioning, o.JITPersona}
 	case *Certificate:
 		if o == nil {
 			return ""
@@ -91,6 +100,29 @@ func auditSummary(v any) string {
 			NotBefore     int64  `json:"not_before"`
 			NotAfter      int64  `json:"not_after"`
 		}{o.IntegrationID, o.Enabled, Fingerprint(o.PEM), o.NotBefore, o.NotAfter}
+	case *Teammate:
+		if o == nil {
+			return ""
+		}
+		type access struct {
+			ID             int64    `json:"id"`
+			PermissionType string   `json:"permission_type"`
+			Scopes         []string `json:"scopes"`
+		}
+		subs := make([]access, len(o.SubuserAccess))
+		for i, a := range o.SubuserAccess {
+			subs[i] = access{a.SubuserID, a.PermissionType, a.Scopes}
+		}
+		s = struct {
+			Username                   string   `json:"username"`
+			FirstName                  string   `json:"first_name"`
+			LastName                   string   `json:"last_name"`
+			IsAdmin                    bool     `json:"is_admin"`
+			Persona                    string   `json:"persona"`
+			Scopes                     []string `json:"scopes"`
+			HasRestrictedSubuserAccess bool     `json:"has_restricted_subuser_access"`
+			SubuserAccess              []access `json:"subuser_access"`
+		}{o.Username, o.FirstName, o.LastName, o.IsAdmin, o.Persona, o.Scopes, o.HasRestrictedSubuserAccess, subs}
 	default:
 		return ""
 	}

@@ -22,8 +22,16 @@ type Integration struct {
 	SignoutURL           string
 	EntityID             string
 	CompletedIntegration bool
-	LastUpdated          int64 // Unix seconds of the last change
+	// JITProvisioning makes an unknown NameID that signs in through this
+	// integration a new teammate with JITPersona.
+	JITProvisioning bool
+	JITPersona      string // one of Personas; DefaultJITPersona unless set
+	LastUpdated     int64  // Unix seconds of the last change
 }
+
+// DefaultJITPersona is the persona of an integration created without one:
+// the persona that may change nothing.
+const DefaultJITPersona = PersonaObserver
 
 // IntegrationUpdate carries the fields of a create or PATCH request. A nil
 // field was absent from the request, which on PATCH means "leave unchanged".
@@ -34,6 +42,8 @@ type IntegrationUpdate struct {
 	SignoutURL           *string
 	EntityID             *string
 	CompletedIntegration *bool
+	JITProvisioning      *bool
+	JITPersona           *string
 }
 
 // Limits on integration fields; generous for real IdPs, small enough that a
@@ -96,6 +106,9 @@ func (u IntegrationUpdate) problems() Errors {
 			errs = append(errs, e)
 		}
 	}
+	if u.JITPersona != nil && !ValidPersona(*u.JITPersona) {
+		errs = append(errs, FieldErrorf(EInvalid, "jit_persona", "jit_persona must be one of %s", strings.Join(Personas(), ", ")))
+	}
 	return errs
 }
 
@@ -118,6 +131,12 @@ func (u IntegrationUpdate) Apply(in Integration) Integration {
 	}
 	if u.CompletedIntegration != nil {
 		in.CompletedIntegration = *u.CompletedIntegration
+	}
+	if u.JITProvisioning != nil {
+		in.JITProvisioning = *u.JITProvisioning
+	}
+	if u.JITPersona != nil {
+		in.JITPersona = *u.JITPersona
 	}
 	return in
 }

@@ -10,6 +10,7 @@ type Snapshot struct {
 	Integrations []Integration // oldest first, the order lists show
 	Certificates []Certificate // by ID
 	AuditEvents  []AuditEvent  // by ID
+	Teammates    []Teammate    // oldest first
 	// LastCertificateID is the highest certificate id ever handed out,
 	// deleted ones included, so that the copy never reuses one either.
 	LastCertificateID int64

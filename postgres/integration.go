@@ -10,12 +10,12 @@ import (
 	"github.com/ssod/ssod"
 )
 
-const integrationColumns = `id, account_id, name, enabled, signin_url, signout_url, entity_id, completed_integration, last_updated`
+const integrationColumns = `id, account_id, name, enabled, signin_url, signout_url, entity_id, completed_integration, last_updated, jit_provisioning, jit_persona`
 
 func scanIntegration(r scanner) (ssod.Integration, error) {
 	var in ssod.Integration
 	err := r.Scan(&in.ID, &in.AccountID, &in.Name, &in.Enabled, &in.SigninURL, &in.SignoutURL,
-		&in.EntityID, &in.CompletedIntegration, &in.LastUpdated)
+		&in.EntityID, &in.CompletedIntegration, &in.LastUpdated, &in.JITProvisioning, &in.JITPersona)
 	return in, err
 }
 
@@ -24,7 +24,7 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 	if err := u.ValidateCreate(); err != nil {
 		return nil, err // a caller bug; storing empty fields would hide it
 	}
-	in := u.Apply(ssod.Integration{ID: ssod.NewIntegrationID(), AccountID: accountID, LastUpdated: now})
+	in := u.Apply(ssod.Integration{ID: ssod.NewIntegrationID(), AccountID: accountID, JITPersona: ssod.DefaultJITPersona, LastUpdated: now})
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		// Locking the account queues its creates, from any instance, so that
 		// the count cannot be overtaken; FOR NO KEY UPDATE leaves foreign key
@@ -42,9 +42,9 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 			return ssod.ErrTooManyIntegrations()
 		}
 		_, err = tx.Exec(ctx,
-			`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
-			in.EntityID, in.CompletedIntegration, in.LastUpdated)
+			in.EntityID, in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona)
 		if isForeignKey(err) {
 			return ssod.Errorf(ssod.ENotFound, "account %d does not exist", accountID)
 		}
@@ -125,10 +125,10 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id strin
 		in.LastUpdated = now
 		_, err = tx.Exec(ctx,
 			`UPDATE integrations SET name = $1, enabled = $2, signin_url = $3, signout_url = $4, entity_id = $5,
-			     completed_integration = $6, last_updated = $7
-			 WHERE id = $8 AND account_id = $9`,
+			     completed_integration = $6, last_updated = $7, jit_provisioning = $8, jit_persona = $9
+			 WHERE id = $10 AND account_id = $11`,
 			in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID,
-			in.CompletedIntegration, in.LastUpdated, id, accountID)
+			in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona, id, accountID)
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,9 @@ func (s *Store) Export(ctx context.Context) (*ssod.Snapshot, error) {
 			 ORDER BY integration_id COLLATE "C", assertion_id COLLATE "C"`); err != nil {
 			return err
 		}
+		if snap.Teammates, err = exportTeammates(ctx, tx); err != nil {
+			return err
+		}
 		if snap.LoginTraces, err = list(ctx, tx, scanStoredTrace, `SELECT `+traceColumns+` FROM login_traces ORDER BY id`); err != nil {
 			return err
 		}
@@ -97,9 +100,9 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 				k.ID, k.AccountID, k.Name, scopes, k.SecretHash, k.CreatedAt, k.RevokedAt)
 		}
 		for _, in := range snap.Integrations {
-			b.Queue(`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			b.Queue(`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 				in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
-				in.EntityID, in.CompletedIntegration, in.LastUpdated)
+				in.EntityID, in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona)
 		}
 		for _, c := range snap.Certificates {
 			b.Queue(`INSERT INTO certificates (`+certificateColumns+`) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -133,7 +136,10 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 		queueAdvance(b, "certificates", snap.LastCertificateID)
 		queueAdvance(b, "audit_events", 0)
 		queueAdvance(b, "login_traces", snap.LastLoginTraceID)
-		return tx.SendBatch(ctx, b).Close()
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		return importTeammates(ctx, tx, snap.Teammates)
 	})
 	return wrap("import", err)
 }

@@ -290,3 +290,36 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	return s.store.Close()
 }
+
+// Teammates are not cached, and no teammate write changes a certificate:
+// every teammate method passes straight through.
+
+// CreateTeammate implements ssod.TeammateStore.
+func (s *Store) CreateTeammate(ctx context.Context, t ssod.Teammate, now int64) (*ssod.Teammate, error) {
+	return s.store.CreateTeammate(ctx, t, now)
+}
+
+// GetTeammate implements ssod.TeammateStore.
+func (s *Store) GetTeammate(ctx context.Context, accountID int64, username string) (*ssod.Teammate, error) {
+	return s.store.GetTeammate(ctx, accountID, username)
+}
+
+// ListTeammates implements ssod.TeammateStore.
+func (s *Store) ListTeammates(ctx context.Context, accountID int64, limit, offset int) ([]ssod.Teammate, error) {
+	return s.store.ListTeammates(ctx, accountID, limit, offset)
+}
+
+// UpdateTeammate implements ssod.TeammateStore.
+func (s *Store) UpdateTeammate(ctx context.Context, accountID int64, username string, u ssod.TeammateUpdate, now int64) (*ssod.Teammate, error) {
+	return s.store.UpdateTeammate(ctx, accountID, username, u, now)
+}
+
+// DeleteTeammate implements ssod.TeammateStore.
+func (s *Store) DeleteTeammate(ctx context.Context, accountID int64, username string) error {
+	return s.store.DeleteTeammate(ctx, accountID, username)
+}
+
+// ProvisionTeammate implements ssod.TeammateStore.
+func (s *Store) ProvisionTeammate(ctx context.Context, t ssod.Teammate, now int64) (*ssod.Teammate, bool, error) {
+	return s.store.ProvisionTeammate(ctx, t, now)
+}

@@ -9,12 +9,12 @@ import (
 	"github.com/ssod/ssod"
 )
 
-const integrationColumns = `id, account_id, name, enabled, signin_url, signout_url, entity_id, completed_integration, last_updated`
+const integrationColumns = `id, account_id, name, enabled, signin_url, signout_url, entity_id, completed_integration, last_updated, jit_provisioning, jit_persona`
 
 func scanIntegration(r scanner) (ssod.Integration, error) {
 	var in ssod.Integration
 	err := r.Scan(&in.ID, &in.AccountID, &in.Name, &in.Enabled, &in.SigninURL, &in.SignoutURL,
-		&in.EntityID, &in.CompletedIntegration, &in.LastUpdated)
+		&in.EntityID, &in.CompletedIntegration, &in.LastUpdated, &in.JITProvisioning, &in.JITPersona)
 	return in, err
 }
 
@@ -23,7 +23,7 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 	if err := u.ValidateCreate(); err != nil {
 		return nil, err // a caller bug; storing empty fields would hide it
 	}
-	in := u.Apply(ssod.Integration{ID: ssod.NewIntegrationID(), AccountID: accountID, LastUpdated: now})
+	in := u.Apply(ssod.Integration{ID: ssod.NewIntegrationID(), AccountID: accountID, JITPersona: ssod.DefaultJITPersona, LastUpdated: now})
 	const op = "create integration"
 	err := s.write(ctx, op, func(tx *sql.Tx) error {
 		// The single writer makes the count and the insert one step.
@@ -35,9 +35,9 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 			return ssod.ErrTooManyIntegrations()
 		}
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
-			in.EntityID, in.CompletedIntegration, in.LastUpdated)
+			in.EntityID, in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona)
 		if isForeignKey(err) {
 			return ssod.Errorf(ssod.ENotFound, "account %d does not exist", accountID)
 		}
@@ -98,10 +98,10 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id strin
 		in.LastUpdated = now
 		_, err = tx.ExecContext(ctx,
 			`UPDATE integrations SET name = ?, enabled = ?, signin_url = ?, signout_url = ?, entity_id = ?,
-			     completed_integration = ?, last_updated = ?
+			     completed_integration = ?, last_updated = ?, jit_provisioning = ?, jit_persona = ?
 			 WHERE id = ? AND account_id = ?`,
 			in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID,
-			in.CompletedIntegration, in.LastUpdated, id, accountID)
+			in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona, id, accountID)
 		if err != nil {
 			return err
 		}

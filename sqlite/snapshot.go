@@ -29,6 +29,9 @@ func (s *Store) Export(ctx context.Context) (*ssod.Snapshot, error) {
 		if snap.AuditEvents, err = list(ctx, tx, scanAuditEvent, `SELECT `+auditColumns+` FROM audit_events ORDER BY id`); err != nil {
 			return err
 		}
+		if snap.Teammates, err = exportTeammates(ctx, tx); err != nil {
+			return err
+		}
 		if snap.AuthnRequests, err = list(ctx, tx, scanSignInRecord,
 			`SELECT integration_id, request_id, expires_at FROM authn_requests ORDER BY integration_id, request_id`); err != nil {
 			return err
@@ -83,8 +86,9 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 			}
 		}
 		for _, in := range snap.Integrations {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID, in.CompletedIntegration, in.LastUpdated); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID, in.CompletedIntegration, in.LastUpdated,
+				in.JITProvisioning, in.JITPersona); err != nil {
 				return err
 			}
 		}
@@ -97,6 +101,24 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 		for _, e := range snap.AuditEvents {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				e.ID, e.At, e.AccountID, e.ActorAccountID, e.KeyID, e.Operation, e.ObjectID, e.Before, e.After); err != nil {
+				return err
+			}
+		}
+		for i := range snap.Teammates {
+			t := snap.Teammates[i]
+			// Imported as it was, bypassing the limit: the copy keeps what the
+			// source held.
+			scopes, err := ssod.EncodeScopeList(t.Scopes)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx,
+				`INSERT INTO teammates (username_key, `+teammateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				ssod.UsernameKey(t.Username), t.AccountID, t.Username, t.FirstName, t.LastName, t.IsAdmin, t.Persona, scopes,
+				t.HasRestrictedSubuserAccess, t.CreatedAt, t.UpdatedAt); err != nil {
+				return err
+			}
+			if err := writeSubusers(ctx, tx, &t); err != nil {
 				return err
 			}
 		}

@@ -41,6 +41,7 @@ var integrationTests = []test{
 			SigninURL:   "https://idp.example.com/okta/sso",
 			SignoutURL:  "https://idp.example.com/okta/slo",
 			EntityID:    "https://idp.example.com/okta",
+			JITPersona:  ssod.DefaultJITPersona,
 			LastUpdated: now,
 		}
 		wantEqual(e.t, "CreateIntegration", *in, want)
@@ -97,9 +98,11 @@ var integrationTests = []test{
 			{"all", ssod.IntegrationUpdate{
 				Name: ptr("all"), Enabled: ptr(false), SigninURL: ptr("https://all.example/in"),
 				SignoutURL: ptr("https://all.example/out"), EntityID: ptr("urn:all"), CompletedIntegration: ptr(true),
+				JITProvisioning: ptr(true), JITPersona: ptr(ssod.PersonaAccountant),
 			}, func(in *ssod.Integration) {
 				*in = ssod.Integration{ID: in.ID, AccountID: in.AccountID, Name: "all", SigninURL: "https://all.example/in",
-					SignoutURL: "https://all.example/out", EntityID: "urn:all", CompletedIntegration: true}
+					SignoutURL: "https://all.example/out", EntityID: "urn:all", CompletedIntegration: true,
+					JITProvisioning: true, JITPersona: ssod.PersonaAccountant}
 			}},
 		}
 		other := e.integration(e.alice.ID, "bystander")

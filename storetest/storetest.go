@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Audit", auditTests},
 		{"Snapshot", snapshotTests},
 		{"SignIn", signInTests},
+		{"Teammates", teammateTests},
 		{"Seed", seedTests},
 	}
 	for _, g := range groups {
