@@ -61,7 +61,7 @@ type AuditEvent struct {
 }
 
 // NewAuditEvent builds the event for a change made under ctx. before and
-// after are *Integration or *Certificate, or nil.
+// after are *Integration, *Certificate or *Teammate, or nil.
 func NewAuditEvent(ctx context.Context, at, accountID int64, op, objectID string, before, after any) AuditEvent {
 	a := ActorFrom(ctx)
 	return AuditEvent{

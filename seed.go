@@ -71,8 +71,8 @@ type Seeder interface {
 // Resetter puts a store back to a seed, for test suites.
 type Resetter interface {
 	// ResetTo removes every object (accounts, keys, integrations,
-	// certificates, audit events, and what sign-in remembers: AuthnRequests,
-	// accepted assertions, login traces) and applies s, in one transaction, with
+	// certificates, audit events, SSO teammates, and what sign-in remembers:
+	// AuthnRequests, accepted assertions, login traces) and applies s, in one transaction, with
 	// every id sequence restarted: afterwards the store reads exactly as a
 	// new, empty one after ApplySeed(s). Concurrent readers see the state
 	// before or after, never a mix; concurrent writes land before the reset

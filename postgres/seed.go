@@ -16,16 +16,16 @@ import (
 const seedTables = `accounts, api_keys, integrations, certificates, audit_events`
 
 // resetTables are seedTables and what sign-in remembers of them.
-const resetTables = seedTables + `, authn_requests, accepted_assertions, login_trace_counters, login_traces`
+const resetTables = seedTables + `, authn_requests, accepted_assertions, login_trace_counters, login_traces, teammates, teammate_subusers`
 
 // resetOrder is resetTables, each before the tables it refers to.
-var resetOrder = []string{"login_traces", "login_trace_counters", "accepted_assertions", "authn_requests",
+var resetOrder = []string{"teammate_subusers", "teammates", "login_traces", "login_trace_counters", "accepted_assertions", "authn_requests",
 	"certificates", "integrations", "api_keys", "audit_events", "accounts"}
 
 // identities are the identity columns of resetTables, which a reset
 // restarts.
 var identities = []struct{ table, column string }{
-	{"accounts", "id"}, {"integrations", "seq"}, {"certificates", "id"}, {"audit_events", "id"}, {"login_traces", "id"},
+	{"accounts", "id"}, {"integrations", "seq"}, {"certificates", "id"}, {"audit_events", "id"}, {"login_traces", "id"}, {"teammates", "seq"},
 }
 
 // A seed or a reset locks whole tables, which requests lock in other
@@ -167,8 +167,8 @@ func applySeed(ctx context.Context, tx pgx.Tx, sd *ssod.Seed, now int64) error {
 			}
 			in := si.Integration
 			in.AccountID, in.LastUpdated = acct, now
-			if in.JITPersona == "" { // a seed's integrations do not provision: the defaults
-				in.JITPersona = ssod.DefaultJITPersona
+			if in.JITPersona == "" {
+				in.JITPersona = ssod.DefaultJITPersona // seed files do not set JIT yet
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 				in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,

@@ -122,7 +122,7 @@ func Validate(f *File, readFile func(name string) ([]byte, error)) (*ssod.Seed, 
 		}
 		integrations[in.ID] = i
 		sd.Integrations = append(sd.Integrations, ssod.SeedIntegration{
-			Account: in.Account, Integration: u.Apply(ssod.Integration{ID: in.ID}),
+			Account: in.Account, Integration: u.Apply(ssod.Integration{ID: in.ID, JITPersona: ssod.DefaultJITPersona}),
 		})
 	}
 

@@ -21,7 +21,7 @@ func (s *Store) ApplySeed(ctx context.Context, sd *ssod.Seed, now int64) error {
 // children first. sqlite_sequence
 // is emptied with them, so AUTOINCREMENT counts from 1 again; accounts'
 // ids (a plain INTEGER PRIMARY KEY) restart by themselves once it is empty.
-var resetTables = []string{"login_traces", "accepted_assertions", "authn_requests",
+var resetTables = []string{"teammate_subusers", "teammates", "login_traces", "accepted_assertions", "authn_requests",
 	"certificates", "integrations", "api_keys", "audit_events", "accounts"}
 
 // ResetTo implements ssod.Resetter. It is one write like any other, so the
@@ -105,8 +105,8 @@ func applySeed(ctx context.Context, tx *sql.Tx, sd *ssod.Seed, now int64) error 
 			}
 			in := si.Integration
 			in.AccountID, in.LastUpdated = acct, now
-			if in.JITPersona == "" { // a seed's integrations do not provision: the defaults
-				in.JITPersona = ssod.DefaultJITPersona
+			if in.JITPersona == "" {
+				in.JITPersona = ssod.DefaultJITPersona // seed files do not set JIT yet
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,

@@ -25,9 +25,11 @@ func testSeed() *ssod.Seed {
 		},
 		Integrations: []ssod.SeedIntegration{
 			{Account: "main", Integration: ssod.Integration{ID: "11111111-1111-4111-8111-111111111111", Name: "Okta", Enabled: true,
-				SigninURL: "https://okta.example.com/sso", SignoutURL: "https://okta.example.com/slo", EntityID: "http://www.okta.com/x", CompletedIntegration: true}},
+				SigninURL: "https://okta.example.com/sso", SignoutURL: "https://okta.example.com/slo", EntityID: "http://www.okta.com/x", CompletedIntegration: true,
+				JITPersona: ssod.DefaultJITPersona}},
 			{Account: "eu-team", Integration: ssod.Integration{ID: "22222222-2222-4222-8222-222222222222", Name: "Entra", Enabled: false,
-				SigninURL: "https://login.example.com/sso", SignoutURL: "https://login.example.com/slo", EntityID: "https://sts.example.com/y"}},
+				SigninURL: "https://login.example.com/sso", SignoutURL: "https://login.example.com/slo", EntityID: "https://sts.example.com/y",
+				JITPersona: ssod.DefaultJITPersona}},
 		},
 		Certificates: []ssod.SeedCertificate{
 			{ID: 7, IntegrationID: "11111111-1111-4111-8111-111111111111", Enabled: true, X509: testX509(1)},
@@ -85,7 +87,6 @@ var seedTests = []test{
 			Scopes: ssod.AllScopes(), SecretHash: sd.Keys[1].SecretHash, CreatedAt: now})
 		in := sd.Integrations[0].Integration
 		in.AccountID, in.LastUpdated = main.ID, now
-		in.JITPersona = ssod.DefaultJITPersona // as any integration made without one
 		wantEqual(e.t, "seeded integration", e.getIntegration(main.ID, in.ID), in)
 		e.wantCertificates(main.ID, in.ID,
 			ssod.Certificate{ID: 7, AccountID: main.ID, IntegrationID: in.ID, X509: testX509(1), Enabled: true},
@@ -231,10 +232,13 @@ var seedTests = []test{
 		e.saveRequest(okta, "req-before-reset", now+600)
 		e.wantUseAssertion(okta, "assertion-before-reset", now+600, now, true)
 		e.addTrace(ssod.LoginTrace{IntegrationID: okta, Time: now, Result: "ok"})
+		e.createTeammate(teammate(main.ID, "left@example.com"))
 		if err := e.s.ResetTo(e.ctx, sd, now); err != nil {
 			e.t.Fatal(err)
 		}
 		wantEqual(e.t, "store after ResetTo", e.export(e.s), e.seededFresh(sd))
+		main, _ = e.s.FindAccountByName(e.ctx, "main")
+		e.createTeammate(teammate(main.ID, "left@example.com")) // the username is free again
 		main, _ = e.s.FindAccountByName(e.ctx, "main")
 		if c := e.getCertificate(main.ID, 7); !c.Enabled {
 			e.t.Errorf("certificate 7 read after ResetTo: %+v, want it enabled as the seed says", c)

@@ -47,8 +47,8 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return fmt.Errorf("migrate: write --to: %w", err)
 	}
 	fmt.Fprintf(stdout, "copied %d accounts, %d keys, %d integrations, %d certificates, %d audit events, "+
-		"%d login traces, %d outstanding AuthnRequests, %d accepted assertions\n",
+		"%d login traces, %d outstanding AuthnRequests, %d accepted assertions, %d teammates\n",
 		len(snap.Accounts), len(snap.Keys), len(snap.Integrations), len(snap.Certificates), len(snap.AuditEvents),
-		len(snap.LoginTraces), len(snap.AuthnRequests), len(snap.Assertions))
+		len(snap.LoginTraces), len(snap.AuthnRequests), len(snap.Assertions), len(snap.Teammates))
 	return nil
 }

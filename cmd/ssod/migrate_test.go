@@ -50,6 +50,13 @@ func TestMigrateSQLiteToPostgresAnswersAlike(t *testing.T) {
 	gone := src.client(src.Key).createIntegration("gone")
 	now := time.Now().Unix()
 	var traces []ssod.LoginTrace
+	// Account 1 is main, and 3 its subuser "sub".
+	migratedTeammates := []ssod.Teammate{
+		{AccountID: 1, Username: "Jane@Example.com", FirstName: "Jane", LastName: "Doe", Persona: ssod.PersonaMarketer,
+			Scopes: []string{"mail.send"}, HasRestrictedSubuserAccess: true,
+			SubuserAccess: []ssod.SubuserAccess{{SubuserID: 3, PermissionType: ssod.PermissionRestricted, Scopes: []string{"stats.read"}}}},
+		{AccountID: 1, Username: "admin@example.com", FirstName: "Ad", LastName: "Min", IsAdmin: true},
+	}
 	lastTrace := withStore(t, func(s ssod.Store) int64 {
 		must(t, s.SaveAuthnRequest(t.Context(), signInID, "_req1", now+ssod.AuthnRequestLifetime))
 		if ok, err := s.UseAssertion(t.Context(), signInID, "_assertion1", now+300, now); !ok || err != nil {
@@ -65,6 +72,15 @@ func TestMigrateSQLiteToPostgresAnswersAlike(t *testing.T) {
 		must(t, err)
 		tr, err := s.AddLoginTrace(t.Context(), ssod.LoginTrace{IntegrationID: gone.ID, Time: now, Result: "ok"})
 		must(t, err)
+		for _, tm := range migratedTeammates {
+			_, err := s.CreateTeammate(t.Context(), tm, now)
+			must(t, err)
+		}
+		for i := range migratedTeammates {
+			got, err := s.GetTeammate(t.Context(), 1, migratedTeammates[i].Username)
+			must(t, err)
+			migratedTeammates[i] = *got
+		}
 		return tr.ID
 	}, func() (ssod.Store, error) { return sqlite.OpenExisting(t.Context(), src.DSN) })
 	src.client(src.Key).do("DELETE", "/v3/sso/integrations/"+gone.ID, nil)
@@ -75,7 +91,7 @@ func TestMigrateSQLiteToPostgresAnswersAlike(t *testing.T) {
 	}
 	out, err := runCLI(t, "migrate", "--from", "sqlite:"+src.DSN, "--to", pg)
 	if err != nil || !strings.HasPrefix(out, "copied 3 accounts, 3 keys, 6 integrations, 12 certificates") ||
-		!strings.HasSuffix(out, "2 login traces, 1 outstanding AuthnRequests, 1 accepted assertions\n") {
+		!strings.HasSuffix(out, "2 login traces, 1 outstanding AuthnRequests, 1 accepted assertions, 2 teammates\n") {
 		t.Fatalf("migrate -> %q, %v", out, err)
 	}
 	if _, err := runCLI(t, "migrate", "--from", "sqlite:"+src.DSN, "--to", pg); err == nil {
@@ -109,6 +125,14 @@ func TestMigrateSQLiteToPostgresAnswersAlike(t *testing.T) {
 		}
 		if tr, err := s.AddLoginTrace(t.Context(), ssod.LoginTrace{IntegrationID: signInID, Time: now, Result: "ok"}); err != nil || tr.ID <= lastTrace {
 			t.Errorf("trace added after the move: %+v, %v; want an id above %d", tr, err, lastTrace)
+		}
+		// Teammates, with their subuser access, found by the same rule.
+		for _, want := range migratedTeammates {
+			local, domain, _ := strings.Cut(want.Username, "@")
+			got, err := s.GetTeammate(t.Context(), 1, local+"@"+strings.ToUpper(domain))
+			if err != nil || !got.Equal(want) {
+				t.Errorf("teammate after the move: %+v, %v; want %+v", got, err, want)
+			}
 		}
 		return 0
 	}, func() (ssod.Store, error) { return postgres.Open(t.Context(), pg) })
