@@ -83,6 +83,11 @@ type CertificateStore interface {
 	// ListCertificates returns an integration's certificates by ID ascending,
 	// or ENotFound when the integration is not the account's.
 	ListCertificates(ctx context.Context, accountID int64, integrationID string) ([]Certificate, error)
+	// ListCertificateWindows returns every certificate of the account's
+	// integrations, ordered by integration id then certificate id, without
+	// the PEM (left empty): the inputs of SigningHorizon for a whole list of
+	// integrations in one query rather than one per integration.
+	ListCertificateWindows(ctx context.Context, accountID int64) ([]Certificate, error)
 }
 
 // ErrCertificateNotFound is what stores answer for a certificate id that is not

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -23,9 +24,12 @@ type integrationJSON struct {
 	ID                   string `json:"id"`
 	SingleSignonURL      string `json:"single_signon_url"`
 	AudienceURL          string `json:"audience_url"`
+	// SigningValidUntil is ssod's extension: when sign-in stops working
+	// (ssod.SigningHorizon), null when it already has.
+	SigningValidUntil *int64 `json:"signing_valid_until"`
 }
 
-func (s *Server) integrationJSON(in *ssod.Integration, withCompleted bool) integrationJSON {
+func (s *Server) integrationJSON(in *ssod.Integration, withCompleted bool, certs []ssod.Certificate) integrationJSON {
 	samlURL := s.publicURL + "/v3/public/sso/saml/response/id/" + in.ID
 	out := integrationJSON{
 		Name:            in.Name,
@@ -46,7 +50,37 @@ func (s *Server) integrationJSON(in *ssod.Integration, withCompleted bool) integ
 	if withCompleted {
 		out.CompletedIntegration = &in.CompletedIntegration
 	}
+	// The server's clock, so test mode's clock moves the horizon too.
+	if h, ok := ssod.SigningHorizon(certs, s.now().Unix()); ok {
+		out.SigningValidUntil = &h
+	}
 	return out
+}
+
+// integrationResponse is integrationJSON for one integration, reading its
+// certificates for the horizon.
+func (s *Server) integrationResponse(ctx context.Context, in *ssod.Integration, withCompleted bool) (integrationJSON, error) {
+	certs, err := s.store.ListCertificates(ctx, in.AccountID, in.ID)
+	if err != nil {
+		return integrationJSON{}, storeFailed(err)
+	}
+	return s.integrationJSON(in, withCompleted, certs), nil
+}
+
+// certificatesByIntegration groups an account's certificate windows, read in
+// one query, by integration id, so a list needs no query per integration.
+// It is a second read after the list's: a certificate written in between
+// shows in the horizon, as it would in the next request.
+func (s *Server) certificatesByIntegration(ctx context.Context, accountID int64) (map[string][]ssod.Certificate, error) {
+	all, err := s.store.ListCertificateWindows(ctx, accountID)
+	if err != nil {
+		return nil, storeFailed(err)
+	}
+	by := make(map[string][]ssod.Certificate)
+	for _, c := range all {
+		by[c.IntegrationID] = append(by[c.IntegrationID], c)
+	}
+	return by, nil
 }
 
 // wantsCompleted reads the si query parameter: completed_integration is
@@ -100,7 +134,11 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c cal
 	if err != nil {
 		return storeFailed(err)
 	}
-	writeJSON(w, http.StatusOK, s.integrationJSON(in, si))
+	out, err := s.integrationResponse(r.Context(), in, si)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -113,8 +151,12 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, c call
 	if err != nil {
 		return storeFailed(err)
 	}
+	certs, err := s.certificatesByIntegration(r.Context(), c.AccountID)
+	if err != nil {
+		return err
+	}
 	writeJSONArray(w, len(list), func(b []byte, i int) []byte {
-		one, err := json.Marshal(s.integrationJSON(&list[i], si))
+		one, err := json.Marshal(s.integrationJSON(&list[i], si, certs[list[i].ID]))
 		if err != nil {
 			panic("httpapi: encode response: " + err.Error()) // our own type: a bug
 		}
@@ -148,7 +190,11 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request, c caller
 	if err != nil {
 		return storeFailed(err)
 	}
-	writeJSON(w, http.StatusOK, s.integrationJSON(in, si))
+	out, err := s.integrationResponse(r.Context(), in, si)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -174,7 +220,11 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request, c cal
 	if err != nil {
 		return storeFailed(err)
 	}
-	writeJSON(w, http.StatusOK, s.integrationJSON(in, si))
+	out, err := s.integrationResponse(r.Context(), in, si)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -38,7 +38,7 @@ func Document() ([]byte, error) {
 		"requests may spell integration_id either way. PATCH of an integration changes only the fields sent. " +
 		"Errors 404, 405, 413 and 415 use SsoErrorResponse. " +
 		"SAML sign-in (the paths under /v3/public/sso/saml, and the login traces) is ssod's own. " +
-		"Integrations carry jit_provisioning and jit_persona; PATCH of an SSO teammate changes only the fields sent. GET /v3/teammates, GET and DELETE /v3/teammates/{username} " +
+		"Integrations carry jit_provisioning, jit_persona and signing_valid_until; PATCH of an SSO teammate changes only the fields sent. GET /v3/teammates, GET and DELETE /v3/teammates/{username} " +
 		"come from SendGrid's Teammates API file (MIT), for SSO teammates, with the error array for every failure."
 
 	paths := doc["paths"].(map[string]any)
@@ -50,6 +50,9 @@ func Document() ([]byte, error) {
 	cert := schemas["SsoCertificateBody"].(map[string]any)["properties"].(map[string]any)
 	cert["integration_id"] = map[string]any{"type": "string", "description": "The integration the certificate belongs to (ssod extension; same value as intergration_id)."}
 	cert["enabled"] = map[string]any{"type": "boolean", "description": "Indicates if the certificate is enabled (ssod extension)."}
+	integration := schemas["SsoIntegration"].(map[string]any)["properties"].(map[string]any)
+	integration["signing_valid_until"] = map[string]any{"type": "integer", "nullable": true,
+		"description": "Unix seconds at which sign-in stops working: the latest not_after among the enabled certificates whose window has started; null when there is none or it has passed (ssod extension)."}
 
 	partial := map[string]any{}
 	for k, v := range schemas["PostPatchIntegrationRequest"].(map[string]any) {

@@ -271,3 +271,23 @@ func (s *Store) certificatesOf(ctx context.Context, ids []string) (map[string][]
 	}
 	return out, nil
 }
+
+// ListCertificateWindows implements ssod.CertificateStore.
+func (s *Store) ListCertificateWindows(ctx context.Context, accountID int64) ([]ssod.Certificate, error) {
+	cs, err := list(ctx, s.pool, scanCertificateWindow,
+		`SELECT `+certificateWindowColumns+` FROM certificates WHERE account_id = $1 ORDER BY integration_id, id`, accountID)
+	if err != nil {
+		return nil, wrap("list certificate windows", err)
+	}
+	return cs, nil
+}
+
+// certificateWindowColumns leave out the PEM, which a horizon does not need
+// and which is most of a certificate's bytes.
+const certificateWindowColumns = `id, account_id, integration_id, not_before, not_after, enabled`
+
+func scanCertificateWindow(r scanner) (ssod.Certificate, error) {
+	var c ssod.Certificate
+	err := r.Scan(&c.ID, &c.AccountID, &c.IntegrationID, &c.NotBefore, &c.NotAfter, &c.Enabled)
+	return c, err
+}

@@ -177,6 +177,12 @@ func (s *Store) ListCertificates(ctx context.Context, accountID int64, integrati
 	return s.store.ListCertificates(ctx, accountID, integrationID)
 }
 
+// ListCertificateWindows passes through: caching it would need invalidation
+// on every certificate and integration write, for one read per list request.
+func (s *Store) ListCertificateWindows(ctx context.Context, accountID int64) ([]ssod.Certificate, error) {
+	return s.store.ListCertificateWindows(ctx, accountID)
+}
+
 // CreateIntegration implements ssod.IntegrationStore.
 func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.IntegrationUpdate, now int64) (*ssod.Integration, error) {
 	return s.store.CreateIntegration(ctx, accountID, u, now)

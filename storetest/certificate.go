@@ -208,4 +208,36 @@ var certificateTests = []test{
 		e.wantCertificates(e.alice.ID, in.ID, *c)
 		e.wantCertificates(bob, bobs.ID)
 	}},
+	{"ListCertificateWindowsOfAccount", func(e *env) {
+		if got, err := e.s.ListCertificateWindows(e.ctx, e.alice.ID); err != nil || len(got) != 0 {
+			e.t.Fatalf("ListCertificateWindows of an account with none = %v, %v; want empty", got, err)
+		}
+		a := e.integration(e.alice.ID, "a")
+		b := e.integration(e.alice.ID, "b")
+		first, second := a, b
+		if b.ID < a.ID {
+			first, second = b, a
+		}
+		// Created out of order, so the answer's order is the store's doing.
+		s1 := e.certificate(e.alice.ID, second.ID, 1)
+		f1 := e.certificate(e.alice.ID, first.ID, 2)
+		f2, err := e.s.CreateCertificate(e.ctx, e.alice.ID, ssod.CertificateUpdate{
+			IntegrationID: ptr(first.ID), X509: ptr(testX509(3)), Enabled: ptr(false),
+		})
+		if err != nil {
+			e.t.Fatalf("CreateCertificate: %v", err)
+		}
+		bobs := e.integration(e.bob.ID, "bobs")
+		e.certificate(e.bob.ID, bobs.ID, 4)
+		window := func(c *ssod.Certificate) ssod.Certificate {
+			w := *c
+			w.PEM = ""
+			return w
+		}
+		got, err := e.s.ListCertificateWindows(e.ctx, e.alice.ID)
+		if err != nil {
+			e.t.Fatalf("ListCertificateWindows: %v", err)
+		}
+		wantEqual(e.t, "ListCertificateWindows", got, []ssod.Certificate{window(f1), window(f2), window(s1)})
+	}},
 }
