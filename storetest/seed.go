@@ -248,6 +248,28 @@ var seedTests = []test{
 			e.t.Errorf("seed of a revoked key: %v", err)
 		}
 	}},
+	{"TeammateLimitCountsStoredTeammates", func(e *env) {
+		sd := &ssod.Seed{Accounts: []ssod.SeedAccount{{Name: "full"}}}
+		for i := range ssod.MaxTeammatesPerAccount {
+			sd.Teammates = append(sd.Teammates, ssod.SeedTeammate{Account: "full", Teammate: ssod.Teammate{
+				Username: fmt.Sprintf("t%d@example.com", i), FirstName: "T", LastName: "T"}})
+		}
+		e.applySeed(sd) // exactly the limit
+		full, _ := e.s.FindAccountByName(e.ctx, "full")
+		// The seed's t0 is deleted and another takes its place: the seed
+		// would make the account hold one more than it may.
+		if err := e.s.DeleteTeammate(e.ctx, full.ID, "t0@example.com"); err != nil {
+			e.t.Fatal(err)
+		}
+		e.createTeammate(teammate(full.ID, "other@example.com"))
+		before := e.export(e.s)
+		err := e.s.ApplySeed(e.ctx, sd, now)
+		wantCode(e.t, err, ssod.EConflict)
+		if err == nil || !strings.Contains(err.Error(), `teammate "t0@example.com" of account "full"`) {
+			e.t.Errorf("seed over the teammate limit: %v, want it refused naming t0", err)
+		}
+		wantEqual(e.t, "store after the refused seed", e.export(e.s), before)
+	}},
 	{"ResetGivesExactlyTheSeedWithIDsRestarted", func(e *env) {
 		sd := testSeed()
 		// From here on account main has the id it has after every reset.
