@@ -15,7 +15,8 @@ import (
 	"github.com/ssod/ssod/persona"
 )
 
-// The example seed's keys, integrations and certificates (examples/seed.json).
+// The example seed's keys, integrations and certificates (examples/seed.json);
+// its teammates are read by name in testSeedFile.
 const (
 	exampleSeed      = "../../examples/seed.json"
 	exampleKey       = "SG.example-ci-key-0000001.this-is-an-example-secret-not-for-real-use0"
