@@ -218,9 +218,7 @@ func Validate(f *File, readFile func(name string) ([]byte, error)) (*ssod.Seed, 
 }
 
 // validateTeammate checks a teammate entry as a create request is checked
-// and grants its scopes as one is (README, "SSO teammates"): is_admin: true
-// every admin scope, a persona its persona's, scopes exactly those; one of
-// them at most, and none with restricted subuser access.
+// and grants its scopes as one is (persona.Grant).
 func validateTeammate(tm Teammate, accounts map[string]int, parents map[string]string,
 	fail func(field, format string, args ...any) error) (ssod.SeedTeammate, error) {
 	var st ssod.SeedTeammate
@@ -233,33 +231,22 @@ func validateTeammate(tm Teammate, accounts map[string]int, parents map[string]s
 		p := ssod.ProblemsOf(err)[0]
 		return st, fail(p.Field, "%s", p.Message)
 	}
-	admin := tm.IsAdmin != nil && *tm.IsAdmin
-	switch {
-	case admin && tm.Persona != nil:
-		return st, fail("persona", "give persona or is_admin: true, not both: an admin holds every scope")
-	case admin && tm.Scopes != nil:
-		return st, fail("scopes", "give scopes or is_admin: true, not both: an admin holds every scope")
-	case tm.Persona != nil && tm.Scopes != nil:
-		return st, fail("scopes", "give scopes or persona, not both: a persona grants its own scopes")
+	// The API's rule, so that a seeded teammate holds what the same create
+	// request would have given it.
+	if errs := persona.Grant(&u); len(errs) > 0 {
+		return st, fail(errs[0].Field, "%s", errs[0].Message)
 	}
-	parent := admin || tm.Persona != nil || tm.Scopes != nil && len(*tm.Scopes) > 0
-	restricted := tm.HasRestrictedSubuserAccess != nil && *tm.HasRestrictedSubuserAccess
-	switch {
-	case restricted && parent:
-		return st, fail("has_restricted_subuser_access", "a teammate with restricted subuser access cannot also have is_admin, a persona or scopes on the parent account")
-	case len(tm.SubuserAccess) > 0 && !restricted:
+	restricted := u.HasRestrictedSubuserAccess != nil && *u.HasRestrictedSubuserAccess
+	if len(tm.SubuserAccess) > 0 && !restricted {
 		return st, fail("has_restricted_subuser_access", "must be true when subuser_access is not empty")
 	}
 	t := ssod.Teammate{Username: *tm.Email, FirstName: *tm.FirstName, LastName: *tm.LastName,
-		IsAdmin: admin, HasRestrictedSubuserAccess: restricted, Scopes: []string{}}
-	switch {
-	case admin:
-		t.Scopes = persona.AdminScopes()
-	case tm.Persona != nil:
-		t.Persona = *tm.Persona
-		t.Scopes, _ = persona.Scopes(t.Persona) // ValidateCreate checked the name
-	case tm.Scopes != nil:
-		t.Scopes = *tm.Scopes
+		IsAdmin: u.IsAdmin != nil && *u.IsAdmin, HasRestrictedSubuserAccess: restricted, Scopes: []string{}}
+	if u.Persona != nil {
+		t.Persona = *u.Persona
+	}
+	if u.Scopes != nil {
+		t.Scopes = slices.Clone(*u.Scopes)
 	}
 	for j, a := range tm.SubuserAccess {
 		field := fmt.Sprintf("subuser_access[%d]", j)
