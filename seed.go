@@ -3,13 +3,15 @@ package ssod
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 )
 
 // Seed is what a deployment starts with, for test suites: accounts, API
-// keys with known strings, integrations and certificates with known ids.
+// keys with known strings, integrations and certificates with known ids,
+// and SSO teammates.
 // The seed package reads and checks it from a file; stores write it. It
 // refers to accounts by name, so that it means the same on any database.
 type Seed struct {
@@ -17,6 +19,7 @@ type Seed struct {
 	Keys         []SeedKey
 	Integrations []SeedIntegration // in the order lists show them
 	Certificates []SeedCertificate
+	Teammates    []SeedTeammate
 }
 
 // SeedAccount is an account of a seed; Parent is "" or the name of an
@@ -52,6 +55,16 @@ type SeedCertificate struct {
 	X509
 }
 
+// SeedTeammate is an SSO teammate of a seed, for the account named
+// Account, with the scopes its persona or is_admin grants already expanded.
+// Subusers names the account of each SubuserAccess, in order: the store
+// sets AccountID, the SubuserIDs, CreatedAt and UpdatedAt.
+type SeedTeammate struct {
+	Account  string
+	Subusers []string
+	Teammate
+}
+
 // SeedAuditKeyID is the key id recorded in the audit events of what a seed
 // creates: no key made those changes, and no real key id has this shape.
 const SeedAuditKeyID = "seed"
@@ -62,8 +75,8 @@ type Seeder interface {
 	// lacks, with its ids and key hashes, and leaves alone those it holds
 	// with the same values; ids handed out later continue after the seed's.
 	// An entry the store holds with other values is EConflict naming it, and
-	// nothing is written. Each integration and certificate created records
-	// an audit event with key id SeedAuditKeyID at now. s must have passed
+	// nothing is written. Each integration, certificate and teammate created
+	// records an audit event with key id SeedAuditKeyID at now. s must have passed
 	// the seed package's checks.
 	ApplySeed(ctx context.Context, s *Seed, now int64) error
 }
@@ -166,6 +179,47 @@ func CheckSeedCertificate(want SeedCertificate, got Certificate) error {
 		return ErrSeedConflict(what, "public_certificate", "the stored certificate is another one (SHA-256 %s)", Fingerprint(got.PEM))
 	case got.Enabled != want.Enabled:
 		return ErrSeedConflict(what, "enabled", "enabled %t, the seed says %t", got.Enabled, want.Enabled)
+	}
+	return nil
+}
+
+// Resolve returns st's teammate with the stored ids of its account and
+// subusers (by name, from accounts) and fresh, non-nil slices, as a store
+// reads it back.
+func (st SeedTeammate) Resolve(accounts map[string]int64) SeedTeammate {
+	st.Teammate = TeammateUpdate{}.Apply(st.Teammate)
+	st.AccountID = accounts[st.Account]
+	for i := range st.SubuserAccess {
+		st.SubuserAccess[i].SubuserID = accounts[st.Subusers[i]]
+	}
+	return st
+}
+
+// CheckSeedTeammate compares a seed's teammate, resolved (Resolve), with the
+// stored one of the same UsernameKey. The username is compared exactly: it
+// never changes, so another spelling of it is another value. CreatedAt and
+// UpdatedAt record when, not what.
+func CheckSeedTeammate(want SeedTeammate, got Teammate) error {
+	what := fmt.Sprintf("teammate %q of account %q", want.Username, want.Account)
+	type field struct {
+		name      string
+		got, want any
+	}
+	for _, f := range []field{
+		{"email", got.Username, want.Username},
+		{"first_name", got.FirstName, want.FirstName},
+		{"last_name", got.LastName, want.LastName},
+		{"is_admin", got.IsAdmin, want.IsAdmin},
+		{"persona", got.Persona, want.Persona},
+		{"scopes", got.Scopes, want.Scopes},
+		{"has_restricted_subuser_access", got.HasRestrictedSubuserAccess, want.HasRestrictedSubuserAccess},
+		{"subuser_access", got.SubuserAccess, want.SubuserAccess},
+	} {
+		a, _ := json.Marshal(f.got) // plain values cannot fail
+		b, _ := json.Marshal(f.want)
+		if string(a) != string(b) {
+			return ErrSeedConflict(what, f.name, "%s %s, the seed says %s", f.name, a, b)
+		}
 	}
 	return nil
 }

@@ -28,10 +28,19 @@ type testAPI struct {
 	logs  *bytes.Buffer
 }
 
-func newTestAPI(t *testing.T, keyCacheTTL time.Duration) *testAPI {
+// keyedStore is a real SQLite store at dsn holding the account "main" and
+// one key of it with every scope: what most handler tests start from.
+type keyedStore struct {
+	store   *sqlite.Store
+	account int64
+	key     string // the key in full
+	keyID   string
+}
+
+func newKeyedStore(t testing.TB, dsn string) keyedStore {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ssod.db"))
+	store, err := sqlite.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +56,13 @@ func newTestAPI(t *testing.T, keyCacheTTL time.Duration) *testAPI {
 	if err := store.CreateKey(ctx, ssod.APIKey{ID: id, AccountID: acct.ID, Name: "test", Scopes: ssod.AllScopes(), SecretHash: hash, CreatedAt: 1}); err != nil {
 		t.Fatal(err)
 	}
+	return keyedStore{store: store, account: acct.ID, key: key, keyID: id}
+}
+
+func newTestAPI(t *testing.T, keyCacheTTL time.Duration) *testAPI {
+	t.Helper()
+	ks := newKeyedStore(t, filepath.Join(t.TempDir(), "ssod.db"))
+	store, key := ks.store, ks.key
 	logs := &bytes.Buffer{}
 	srv, err := NewServer(Config{Store: store, PublicURL: "http://api.test", KeyCacheTTL: keyCacheTTL,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/ssod/ssod"
-	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/idpcert"
 	"github.com/ssod/ssod/internal/samltest"
 	"github.com/ssod/ssod/internal/testcert"
@@ -49,29 +48,13 @@ type signInTest struct {
 
 func newSignInTest(t testing.TB, cfg SAMLConfig) *signInTest {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ssod.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	ks := newKeyedStore(t, filepath.Join(t.TempDir(), "ssod.db"))
+	store := ks.store
 	st := &signInTest{t: t, store: store, now: time.Now().Truncate(time.Second), logs: &bytes.Buffer{}}
-	acct, err := store.CreateAccount(ctx, "main", 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.account = acct.ID
-	key, id, hash, err := apikey.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.CreateKey(ctx, ssod.APIKey{ID: id, AccountID: acct.ID, Name: "test", Scopes: ssod.AllScopes(), SecretHash: hash, CreatedAt: 1}); err != nil {
-		t.Fatal(err)
-	}
-	st.key = key
+	st.account, st.key = ks.account, ks.key
 	// The NameID samltest signs in is a teammate of the account (check 14).
-	st.addTeammate(acct.ID, "alice@example.com")
-	st.in = st.newIntegration(acct.ID)
+	st.addTeammate(st.account, "alice@example.com")
+	st.in = st.newIntegration(st.account)
 	st.acs = testPublicURL + "/v3/public/sso/saml/response/id/" + st.in.ID
 	cert := st.newCert()
 	st.idp = samltest.NewSigner(cert)
@@ -79,6 +62,7 @@ func newSignInTest(t testing.TB, cfg SAMLConfig) *signInTest {
 	if cfg.Skew == 0 {
 		cfg.Skew = 3 * time.Minute
 	}
+	var err error
 	st.srv, err = NewServer(Config{Store: store, PublicURL: testPublicURL, Now: func() time.Time { return st.now }, SAML: cfg,
 		Logger: slog.New(slog.NewTextHandler(st.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {

@@ -169,58 +169,6 @@ func (o object) subuserAccess(name string, dst **[]ssod.SubuserAccess, errs *sso
 	*dst = &out
 }
 
-// grantScopes turns the permission fields of a request into the scopes the
-// teammate holds (README, "SSO teammates"): is_admin: true grants every
-// admin scope, persona its persona's, scopes exactly those. One source per
-// request; parent-account permissions and restricted subuser access exclude
-// each other. Sending a source replaces the others; restricting subuser
-// access alone drops the parent-account permissions.
-func grantScopes(u *ssod.TeammateUpdate) ssod.Errors {
-	var errs ssod.Errors
-	admin := u.IsAdmin != nil && *u.IsAdmin
-	switch {
-	case admin && u.Persona != nil:
-		errs = append(errs, ssod.FieldErrorf(ssod.EInvalid, "persona", "send persona or is_admin: true, not both: an admin holds every scope"))
-	case admin && u.Scopes != nil:
-		errs = append(errs, ssod.FieldErrorf(ssod.EInvalid, "scopes", "send scopes or is_admin: true, not both: an admin holds every scope"))
-	case u.Persona != nil && u.Scopes != nil:
-		errs = append(errs, ssod.FieldErrorf(ssod.EInvalid, "scopes", "send scopes or persona, not both: a persona grants its own scopes"))
-	}
-	if u.Persona != nil && !persona.Valid(*u.Persona) {
-		errs = append(errs, ssod.FieldErrorf(ssod.EInvalid, "persona", "persona must be one of accountant, developer, marketer, observer"))
-	}
-	parent := admin || u.Persona != nil || u.Scopes != nil && len(*u.Scopes) > 0
-	restricted := u.HasRestrictedSubuserAccess != nil && *u.HasRestrictedSubuserAccess
-	if restricted && parent {
-		errs = append(errs, ssod.FieldErrorf(ssod.EInvalid, "has_restricted_subuser_access",
-			"a teammate with restricted subuser access cannot also have is_admin, a persona or scopes on the parent account"))
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	no, none := false, ""
-	switch {
-	case admin:
-		all := persona.AdminScopes()
-		u.Scopes, u.Persona = &all, &none
-	case u.Persona != nil:
-		granted, _ := persona.Scopes(*u.Persona)
-		u.Scopes, u.IsAdmin = &granted, &no
-	case u.Scopes != nil:
-		u.Persona, u.IsAdmin = &none, &no
-	case restricted:
-		empty := []string{}
-		u.Scopes, u.Persona, u.IsAdmin = &empty, &none, &no
-	case u.IsAdmin != nil: // is_admin: false alone takes the admin scopes away
-		empty := []string{}
-		u.Scopes, u.Persona = &empty, &none
-	}
-	if parent && u.HasRestrictedSubuserAccess == nil {
-		u.HasRestrictedSubuserAccess = &no
-	}
-	return nil
-}
-
 // teammateFromUpdate builds the teammate a create request describes.
 func teammateFromUpdate(accountID int64, u ssod.TeammateUpdate) ssod.Teammate {
 	return u.Apply(ssod.Teammate{AccountID: accountID, Username: *u.Email})
@@ -262,7 +210,7 @@ func (s *Server) createTeammate(w http.ResponseWriter, r *http.Request, c caller
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	if errs := grantScopes(&u); len(errs) > 0 {
+	if errs := persona.Grant(&u); len(errs) > 0 {
 		return errs
 	}
 	t := teammateFromUpdate(c.AccountID, u)
@@ -287,7 +235,7 @@ func (s *Server) updateTeammate(w http.ResponseWriter, r *http.Request, c caller
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	if errs := grantScopes(&u); len(errs) > 0 {
+	if errs := persona.Grant(&u); len(errs) > 0 {
 		return errs
 	}
 	name, err := teammateUsername(r)

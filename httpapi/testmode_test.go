@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ssod/ssod"
-	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/ratelimit"
 	"github.com/ssod/ssod/sqlite"
 	"github.com/ssod/ssod/testmode"
@@ -28,23 +26,8 @@ type testModeAPI struct {
 
 func newTestModeAPI(t *testing.T) *testModeAPI {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, sqlite.Memory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	acct, err := store.CreateAccount(ctx, "main", 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, id, hash, err := apikey.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.CreateKey(ctx, ssod.APIKey{ID: id, AccountID: acct.ID, Name: "test", Scopes: ssod.AllScopes(), SecretHash: hash, CreatedAt: 1}); err != nil {
-		t.Fatal(err)
-	}
+	ks := newKeyedStore(t, sqlite.Memory)
+	store, key, id := ks.store, ks.key, ks.keyID
 	a := &testModeAPI{key: key, keyID: id, store: store}
 	a.mode = testmode.New(testmode.Options{ResetStore: func(context.Context) error { a.storeResets++; return nil }})
 	srv, err := NewServer(Config{Store: store, PublicURL: "http://api.test", KeyCacheTTL: time.Hour, TestMode: a.mode,

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -13,10 +14,10 @@ import (
 // seedTables are every table of objects, which a seed fills and a reset
 // empties. Locking them in this one order is what keeps two seeders (or
 // resets) from waiting on each other in a circle.
-const seedTables = `accounts, api_keys, integrations, certificates, audit_events`
+const seedTables = `accounts, api_keys, integrations, certificates, audit_events, teammates, teammate_subusers`
 
 // resetTables are seedTables and what sign-in remembers of them.
-const resetTables = seedTables + `, authn_requests, accepted_assertions, login_trace_counters, login_traces, teammates, teammate_subusers`
+const resetTables = seedTables + `, authn_requests, accepted_assertions, login_trace_counters, login_traces`
 
 // resetOrder is resetTables, each before the tables it refers to.
 var resetOrder = []string{"teammate_subusers", "teammates", "login_traces", "login_trace_counters", "accepted_assertions", "authn_requests",
@@ -205,6 +206,27 @@ func applySeed(ctx context.Context, tx pgx.Tx, sd *ssod.Seed, now int64) error {
 			return err
 		default:
 			if err := ssod.CheckSeedCertificate(sc, got); err != nil {
+				return err
+			}
+		}
+	}
+	for _, st := range sd.Teammates {
+		st = st.Resolve(accounts)
+		got, err := getTeammate(ctx, tx, st.AccountID, st.Username)
+		switch {
+		case ssod.CodeOf(err) == ssod.ENotFound:
+			t := st.Teammate
+			t.CreatedAt, t.UpdatedAt = now, now
+			if err := insertTeammate(ctx, tx, &t); err != nil {
+				return ssod.SeedRefused(fmt.Sprintf("teammate %q of account %q", st.Username, st.Account), err)
+			}
+			if err := recordAuditAt(ctx, tx, now, t.AccountID, ssod.AuditTeammateCreate, t.Username, nil, &t); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := ssod.CheckSeedTeammate(st, got); err != nil {
 				return err
 			}
 		}

@@ -1,6 +1,6 @@
 // Package seed reads the seed file of `ssod serve --seed`: JSON naming the
 // accounts, API keys (with their exact key strings), integrations and
-// certificates (with their ids) a deployment starts with. Parse reads the
+// certificates (with their ids) and SSO teammates a deployment starts with. Parse reads the
 // file's shape; Validate checks every entry as the API would and resolves
 // it into an ssod.Seed for a store to apply. Every problem is one *Error
 // naming the entry and the field, so a bad file is fixed in one look.
@@ -25,7 +25,7 @@ type File struct {
 	Keys         []Key
 	Integrations []Integration
 	Certificates []Certificate
-	Teammates    []json.RawMessage // not supported yet: Validate refuses any
+	Teammates    []Teammate
 
 	// where each entry starts, by section and index, for messages
 	starts map[string][]int
@@ -66,6 +66,29 @@ type Certificate struct {
 	Enabled           *bool   `json:"enabled"`
 	PublicCertificate *string `json:"public_certificate"`
 	File              *string `json:"file"`
+}
+
+// Teammate is an entry of "teammates"; nil fields were absent. Its
+// permissions are given as in a create request: is_admin: true, a persona,
+// or scopes.
+type Teammate struct {
+	Account                    string          `json:"account"`
+	Email                      *string         `json:"email"`
+	FirstName                  *string         `json:"first_name"`
+	LastName                   *string         `json:"last_name"`
+	IsAdmin                    *bool           `json:"is_admin"`
+	Persona                    *string         `json:"persona"`
+	Scopes                     *[]string       `json:"scopes"`
+	HasRestrictedSubuserAccess *bool           `json:"has_restricted_subuser_access"`
+	SubuserAccess              []SubuserAccess `json:"subuser_access"`
+}
+
+// SubuserAccess is an element of a teammate's "subuser_access": the
+// subuser by its name in the file, since its id is the store's to give.
+type SubuserAccess struct {
+	Subuser        string   `json:"subuser"`
+	PermissionType string   `json:"permission_type"`
+	Scopes         []string `json:"scopes"`
 }
 
 // Error is one problem of a seed file: where it is (the entry, by section,
@@ -114,8 +137,13 @@ var fields = map[string][]string{
 	"keys":         {"account", "key", "name", "scopes"},
 	"integrations": {"account", "id", "name", "enabled", "signin_url", "signout_url", "entity_id", "completed_integration"},
 	"certificates": {"integration_id", "id", "enabled", "public_certificate", "file"},
-	"teammates":    nil, // any: refused as a whole
+	"teammates": {"account", "email", "first_name", "last_name", "is_admin", "persona", "scopes",
+		"has_restricted_subuser_access", "subuser_access"},
 }
+
+// accessFields are the members of an element of a teammate's
+// subuser_access.
+var accessFields = []string{"subuser", "permission_type", "scopes"}
 
 // Parse reads a seed file's JSON: an object of optional sections, each an
 // array of objects whose members are known, each given once, with values of
@@ -189,7 +217,7 @@ func (f *File) parseEntry(section string, i int, raw json.RawMessage) error {
 			return fail(m, "given twice")
 		}
 		seen[m] = true
-		if allowed != nil && !slices.Contains(allowed, m) {
+		if !slices.Contains(allowed, m) {
 			return fail(m, "unknown field; want one of %s", strings.Join(allowed, ", "))
 		}
 	}
@@ -208,8 +236,11 @@ func (f *File) parseEntry(section string, i int, raw json.RawMessage) error {
 		f.Certificates = append(f.Certificates, Certificate{})
 		dst = &f.Certificates[i]
 	case "teammates":
-		f.Teammates = append(f.Teammates, raw)
-		return nil
+		if err := f.checkAccessMembers(i, raw); err != nil {
+			return err
+		}
+		f.Teammates = append(f.Teammates, Teammate{})
+		dst = &f.Teammates[i]
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		var te *json.UnmarshalTypeError
@@ -217,6 +248,36 @@ func (f *File) parseEntry(section string, i int, raw json.RawMessage) error {
 			return fail(te.Field, "want %s, not a JSON %s", typeName(te.Type.String()), te.Value)
 		}
 		return fail("", "%v", err)
+	}
+	return nil
+}
+
+// checkAccessMembers checks the member names of each element of a
+// teammate's subuser_access, as parseEntry does the entry's.
+func (f *File) checkAccessMembers(i int, raw json.RawMessage) error {
+	var entry struct {
+		Access json.RawMessage `json:"subuser_access"`
+	}
+	var elems []json.RawMessage
+	if json.Unmarshal(raw, &entry) != nil || json.Unmarshal(entry.Access, &elems) != nil {
+		return nil // absent or not an array: decoding says what is wrong
+	}
+	for j, el := range elems {
+		field := fmt.Sprintf("subuser_access[%d]", j)
+		members, err := objectMembers(el)
+		if err != nil {
+			return f.entryError("teammates", i, field, "want a JSON object with %s", strings.Join(accessFields, ", "))
+		}
+		seen := map[string]bool{}
+		for _, m := range members {
+			switch {
+			case seen[m]:
+				return f.entryError("teammates", i, field+"."+m, "given twice")
+			case !slices.Contains(accessFields, m):
+				return f.entryError("teammates", i, field+"."+m, "unknown field; want one of %s", strings.Join(accessFields, ", "))
+			}
+			seen[m] = true
+		}
 	}
 	return nil
 }
@@ -254,6 +315,10 @@ func typeName(goType string) string {
 		return "a whole number"
 	case "[]string":
 		return "an array of strings"
+	case "[]seed.SubuserAccess":
+		return "an array of objects"
+	case "seed.SubuserAccess":
+		return "an object"
 	}
 	return goType
 }

@@ -6,12 +6,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/internal/testcert"
+	"github.com/ssod/ssod/persona"
 )
 
 const (
@@ -22,7 +24,8 @@ const (
 
 // validSeed is a seed with every kind of entry, one per line so that the
 // tests can name lines: line 3 is accounts[0], 4 accounts[1], 7 keys[0], 8
-// keys[1], 11 integrations[0], 14 certificates[0], 15 certificates[1].
+// keys[1], 11 integrations[0], 14 certificates[0], 15 certificates[1],
+// 18 to 21 teammates[0] to [3].
 func validSeed(t *testing.T) string {
 	pem, _ := json.Marshal(testcert.New(t, testcert.Options{CommonName: "inline"}).PEM)
 	return `{
@@ -40,6 +43,12 @@ func validSeed(t *testing.T) string {
   "certificates": [
     {"integration_id": "` + testInteg + `", "id": 7, "public_certificate": ` + string(pem) + `},
     {"integration_id": "` + testInteg + `", "id": 8, "file": "certs/idp.pem", "enabled": false}
+  ],
+  "teammates": [
+    {"account": "main", "email": "jane@example.com", "first_name": "Jane", "last_name": "Doe", "is_admin": true},
+    {"account": "main", "email": "max@example.com", "first_name": "Max", "last_name": "Roe", "persona": "developer"},
+    {"account": "main", "email": "eve@example.com", "first_name": "Eve", "last_name": "Poe", "has_restricted_subuser_access": true, "subuser_access": [{"subuser": "eu-team", "permission_type": "restricted", "scopes": ["mail.send"]}]},
+    {"account": "eu-team", "email": "jane@example.com", "first_name": "Jane", "last_name": "Eu", "scopes": ["stats.read"]}
   ]
 }`
 }
@@ -82,6 +91,25 @@ func TestValidSeed(t *testing.T) {
 	}
 	if c := sd.Certificates[1]; c.ID != 8 || c.Enabled || c.PEM != filePEM {
 		t.Errorf("certificate from a file %+v", c)
+	}
+	// Teammates get the scopes a create request would grant them.
+	if len(sd.Teammates) != 4 {
+		t.Fatalf("teammates %+v", sd.Teammates)
+	}
+	if tm := sd.Teammates[0]; tm.Account != "main" || tm.Username != "jane@example.com" || tm.FirstName != "Jane" || tm.LastName != "Doe" ||
+		!tm.IsAdmin || tm.Persona != "" || !slices.Equal(tm.Scopes, persona.AdminScopes()) || tm.HasRestrictedSubuserAccess {
+		t.Errorf("admin teammate %+v: want every admin scope", tm)
+	}
+	developer, _ := persona.Scopes("developer")
+	if tm := sd.Teammates[1]; tm.IsAdmin || tm.Persona != "developer" || !slices.Equal(tm.Scopes, developer) {
+		t.Errorf("developer teammate %+v: want the persona's scopes", tm)
+	}
+	if tm := sd.Teammates[2]; !tm.HasRestrictedSubuserAccess || len(tm.Scopes) != 0 || !slices.Equal(tm.Subusers, []string{"eu-team"}) ||
+		len(tm.SubuserAccess) != 1 || tm.SubuserAccess[0].PermissionType != ssod.PermissionRestricted || !slices.Equal(tm.SubuserAccess[0].Scopes, []string{"mail.send"}) {
+		t.Errorf("teammate with subuser access %+v", tm)
+	}
+	if tm := sd.Teammates[3]; tm.Account != "eu-team" || tm.Username != "jane@example.com" || !slices.Equal(tm.Scopes, []string{"stats.read"}) || tm.Persona != "" {
+		t.Errorf("teammate with scopes %+v: want exactly those scopes", tm)
 	}
 	// Every section is optional.
 	for _, doc := range []string{`{}`, `{"accounts": []}`, ` {"teammates": []} `} {
@@ -166,9 +194,44 @@ func TestBadSeed(t *testing.T) {
 		{"duplicate certificate", func(s string) string {
 			return strings.Replace(s, `"file": "certs/idp.pem"`, `"public_certificate": `+string(certJSON), 1)
 		}, "certificates", 1, "", "public_certificate", 15, "as certificate 7"},
-		{"teammates", func(s string) string {
-			return strings.Replace(s, `"certificates": [`, `"teammates": [{"account": "main", "email": "jane@example.com"}], "certificates": [`, 1)
-		}, "teammates", 0, `email "jane@example.com"`, "", 13, "does not support teammates yet"},
+		{"unknown teammate account", func(s string) string {
+			return strings.Replace(s, `{"account": "main", "email": "jane@`, `{"account": "nope", "email": "jane@`, 1)
+		}, "teammates", 0, `email "jane@example.com"`, "account", 18, `"nope" is not an account`},
+		{"teammate email missing", func(s string) string { return strings.Replace(s, `"email": "max@example.com", `, ``, 1) }, "teammates", 1, "", "email", 19, "required"},
+		{"teammate email not an address", func(s string) string {
+			return strings.Replace(s, `"max@example.com"`, `"Max <max@example.com>"`, 1)
+		}, "teammates", 1, `email "Max <max@example.com>"`, "email", 19, "email address"},
+		{"teammate first_name missing", func(s string) string { return strings.Replace(s, `"first_name": "Max", `, ``, 1) }, "teammates", 1, `email "max@example.com"`, "first_name", 19, "required"},
+		{"teammate twice by the comparison rule", func(s string) string {
+			return strings.Replace(s, `"max@example.com"`, `"jane@EXAMPLE.com"`, 1)
+		}, "teammates", 1, `email "jane@EXAMPLE.com"`, "email", 19, `teammates[0] is the same teammate of account "main"`},
+		{"unknown persona", func(s string) string { return strings.Replace(s, `"developer"`, `"dev"`, 1) }, "teammates", 1, "", "persona", 19, "persona must be one of"},
+		{"admin with a persona", func(s string) string {
+			return strings.Replace(s, `"is_admin": true}`, `"is_admin": true, "persona": "observer"}`, 1)
+		}, "teammates", 0, "", "persona", 18, "not both"},
+		{"persona with scopes", func(s string) string {
+			return strings.Replace(s, `"persona": "developer"}`, `"persona": "developer", "scopes": ["mail.send"]}`, 1)
+		}, "teammates", 1, "", "scopes", 19, "not both"},
+		{"restricted with scopes", func(s string) string {
+			return strings.Replace(s, `"last_name": "Eu", `, `"last_name": "Eu", "has_restricted_subuser_access": true, `, 1)
+		}, "teammates", 3, "", "has_restricted_subuser_access", 21, "cannot also have"},
+		{"subuser access unrestricted", func(s string) string {
+			return strings.Replace(s, `"has_restricted_subuser_access": true, "subuser_access"`, `"subuser_access"`, 1)
+		}, "teammates", 2, "", "has_restricted_subuser_access", 20, "must be true"},
+		{"unknown subuser", func(s string) string { return strings.Replace(s, `"subuser": "eu-team"`, `"subuser": "eu"`, 1) }, "teammates", 2, `email "eve@example.com"`, "subuser_access[0].subuser", 20, `"eu" is not an account of this file`},
+		{"not a subuser", func(s string) string { return strings.Replace(s, `"subuser": "eu-team"`, `"subuser": "main"`, 1) }, "teammates", 2, "", "subuser_access[0].subuser", 20, `"main" is not a subuser of account "main"`},
+		{"subuser twice", func(s string) string {
+			return strings.Replace(s, `"scopes": ["mail.send"]}]`, `"scopes": ["mail.send"]}, {"subuser": "eu-team", "permission_type": "admin"}]`, 1)
+		}, "teammates", 2, "", "subuser_access[1].subuser", 20, "appears twice"},
+		{"bad permission type", func(s string) string { return strings.Replace(s, `"restricted"`, `"owner"`, 1) }, "teammates", 2, "", "subuser_access[0].permission_type", 20, `want "admin" or "restricted"`},
+		{"unknown subuser access field", func(s string) string { return strings.Replace(s, `"permission_type"`, `"permission"`, 1) }, "teammates", 2, "", "subuser_access[0].permission", 20, "unknown field"},
+		{"subuser access not an array", func(s string) string {
+			return strings.Replace(s, `[{"subuser": "eu-team", "permission_type": "restricted", "scopes": ["mail.send"]}]`, `"eu-team"`, 1)
+		}, "teammates", 2, "", "subuser_access", 20, "want an array of objects"},
+		{"unknown teammate field", func(s string) string { return strings.Replace(s, `"is_admin"`, `"admin"`, 1) }, "teammates", 0, "", "admin", 18, "unknown field"},
+		{"teammate field in other case", func(s string) string { return strings.Replace(s, `"first_name": "Jane"`, `"First_Name": "Jane"`, 1) }, "teammates", 0, "", "First_Name", 18, "unknown field"},
+		{"teammate wrong type", func(s string) string { return strings.Replace(s, `"is_admin": true`, `"is_admin": "yes"`, 1) }, "teammates", 0, "", "is_admin", 18, "want true or false"},
+		{"bad teammate scope", func(s string) string { return strings.Replace(s, `"stats.read"`, `"stats read"`, 1) }, "teammates", 3, "", "scopes", 21, "not a scope name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,6 +284,22 @@ func TestLimits(t *testing.T) {
 	}
 }
 
+func TestTeammateLimit(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"accounts": [{"name": "main"}, {"name": "other"}], "teammates": [`)
+	// The other account's teammates do not count towards main's limit.
+	b.WriteString(`{"account": "other", "email": "t@example.com", "first_name": "T", "last_name": "T"}`)
+	for i := range ssod.MaxTeammatesPerAccount + 1 {
+		b.WriteString(`, {"account": "main", "email": "t` + itoa(i) + `@example.com", "first_name": "T", "last_name": "T"}`)
+	}
+	b.WriteString("]}")
+	_, err := parseAndValidate([]byte(b.String()), files(nil))
+	var e *Error
+	if !errors.As(err, &e) || e.Section != "teammates" || e.Index != ssod.MaxTeammatesPerAccount+1 || e.Field != "account" {
+		t.Fatalf("%d teammates in one account: %v", ssod.MaxTeammatesPerAccount+1, err)
+	}
+}
+
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // TestLoad reads certificate files relative to the seed file and names the
@@ -237,7 +316,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte(validSeed(t)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if sd, err := Load(path); err != nil || len(sd.Certificates) != 2 {
+	if sd, err := Load(path); err != nil || len(sd.Certificates) != 2 || len(sd.Teammates) != 4 {
 		t.Fatalf("Load: %+v, %v", sd, err)
 	}
 	if err := os.WriteFile(path, []byte(`{"acounts": []}`), 0o644); err != nil {
@@ -258,7 +337,7 @@ func TestExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sd.Accounts) != 2 || len(sd.Keys) != 2 || len(sd.Integrations) != 2 || len(sd.Certificates) != 2 {
+	if len(sd.Accounts) != 2 || len(sd.Keys) != 2 || len(sd.Integrations) != 2 || len(sd.Certificates) != 2 || len(sd.Teammates) != 3 {
 		t.Errorf("example seed: %+v", sd)
 	}
 }

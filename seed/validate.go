@@ -13,6 +13,7 @@ import (
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/idpcert"
+	"github.com/ssod/ssod/persona"
 )
 
 // maxKeyNameLength bounds a key's label, which the key list shows.
@@ -185,10 +186,95 @@ func Validate(f *File, readFile func(name string) ([]byte, error)) (*ssod.Seed, 
 		sd.Certificates = append(sd.Certificates, ssod.SeedCertificate{ID: c.ID, IntegrationID: c.IntegrationID, Enabled: enabled, X509: x})
 	}
 
-	if len(f.Teammates) > 0 {
-		return nil, f.entryError("teammates", 0, "", "ssod does not support teammates yet, so this entry would not be applied; remove the teammates section")
+	parents := map[string]string{} // account name -> its parent's name
+	for _, a := range f.Accounts {
+		parents[a.Name] = a.Parent
+	}
+	teammates := map[string]map[string]int{} // account -> UsernameKey -> index
+	for i, tm := range f.Teammates {
+		fail := func(field, format string, args ...any) error {
+			return f.entryError("teammates", i, field, format, args...)
+		}
+		st, err := validateTeammate(tm, accounts, parents, fail)
+		if err != nil {
+			return nil, err
+		}
+		byKey := teammates[tm.Account]
+		if byKey == nil {
+			byKey = map[string]int{}
+			teammates[tm.Account] = byKey
+		}
+		key := ssod.UsernameKey(st.Username)
+		if j, ok := byKey[key]; ok {
+			return nil, fail("email", "teammates[%d] is the same teammate of account %q (usernames compare with the domain's case ignored)", j, tm.Account)
+		}
+		byKey[key] = i
+		if len(byKey) > ssod.MaxTeammatesPerAccount {
+			return nil, fail("account", "more than %d teammates for one account", ssod.MaxTeammatesPerAccount)
+		}
+		sd.Teammates = append(sd.Teammates, st)
 	}
 	return sd, nil
+}
+
+// validateTeammate checks a teammate entry as a create request is checked
+// and grants its scopes as one is (persona.Grant).
+func validateTeammate(tm Teammate, accounts map[string]int, parents map[string]string,
+	fail func(field, format string, args ...any) error) (ssod.SeedTeammate, error) {
+	var st ssod.SeedTeammate
+	if err := knownAccount(accounts, tm.Account); err != "" {
+		return st, fail("account", "%s", err)
+	}
+	u := ssod.TeammateUpdate{Email: tm.Email, FirstName: tm.FirstName, LastName: tm.LastName, IsAdmin: tm.IsAdmin,
+		Persona: tm.Persona, Scopes: tm.Scopes, HasRestrictedSubuserAccess: tm.HasRestrictedSubuserAccess}
+	if err := u.ValidateCreate(); err != nil {
+		p := ssod.ProblemsOf(err)[0]
+		return st, fail(p.Field, "%s", p.Message)
+	}
+	// The API's rule, so that a seeded teammate holds what the same create
+	// request would have given it.
+	if errs := persona.Grant(&u); len(errs) > 0 {
+		return st, fail(errs[0].Field, "%s", errs[0].Message)
+	}
+	restricted := u.HasRestrictedSubuserAccess != nil && *u.HasRestrictedSubuserAccess
+	if len(tm.SubuserAccess) > 0 && !restricted {
+		return st, fail("has_restricted_subuser_access", "must be true when subuser_access is not empty")
+	}
+	t := ssod.Teammate{Username: *tm.Email, FirstName: *tm.FirstName, LastName: *tm.LastName,
+		IsAdmin: u.IsAdmin != nil && *u.IsAdmin, HasRestrictedSubuserAccess: restricted, Scopes: []string{}}
+	if u.Persona != nil {
+		t.Persona = *u.Persona
+	}
+	if u.Scopes != nil {
+		t.Scopes = slices.Clone(*u.Scopes)
+	}
+	for j, a := range tm.SubuserAccess {
+		field := fmt.Sprintf("subuser_access[%d]", j)
+		_, listed := accounts[a.Subuser]
+		switch {
+		case a.Subuser == "":
+			return st, fail(field+".subuser", "required: the name of a subuser of account %q", tm.Account)
+		case !listed:
+			return st, fail(field+".subuser", "%q is not an account of this file", a.Subuser)
+		case parents[a.Subuser] != tm.Account:
+			return st, fail(field+".subuser", "%q is not a subuser of account %q", a.Subuser, tm.Account)
+		case slices.Contains(st.Subusers, a.Subuser):
+			return st, fail(field+".subuser", "%q appears twice", a.Subuser)
+		case a.PermissionType != ssod.PermissionAdmin && a.PermissionType != ssod.PermissionRestricted:
+			return st, fail(field+".permission_type", "want %q or %q", ssod.PermissionAdmin, ssod.PermissionRestricted)
+		}
+		st.Subusers = append(st.Subusers, a.Subuser)
+		// Until a store gives the subusers their ids, each stands in with
+		// its index in the file, which is distinct and positive.
+		t.SubuserAccess = append(t.SubuserAccess, ssod.SubuserAccess{SubuserID: int64(accounts[a.Subuser]) + 1,
+			PermissionType: a.PermissionType, Scopes: append([]string{}, a.Scopes...)})
+	}
+	if err := t.Validate(); err != nil {
+		p := ssod.ProblemsOf(err)[0]
+		return st, fail(p.Field, "%s", p.Message)
+	}
+	st.Account, st.Teammate = tm.Account, t
+	return st, nil
 }
 
 // Load reads, parses and validates the seed file at path; certificate

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/ssod/ssod"
@@ -143,6 +144,27 @@ func applySeed(ctx context.Context, tx *sql.Tx, sd *ssod.Seed, now int64) error 
 			return err
 		default:
 			if err := ssod.CheckSeedCertificate(sc, got); err != nil {
+				return err
+			}
+		}
+	}
+	for _, st := range sd.Teammates {
+		st = st.Resolve(accounts)
+		got, err := getTeammate(ctx, tx, st.AccountID, st.Username)
+		switch {
+		case ssod.CodeOf(err) == ssod.ENotFound:
+			t := st.Teammate
+			t.CreatedAt, t.UpdatedAt = now, now
+			if err := insertTeammate(ctx, tx, &t); err != nil {
+				return ssod.SeedRefused(fmt.Sprintf("teammate %q of account %q", st.Username, st.Account), err)
+			}
+			if err := recordAuditAt(ctx, tx, now, t.AccountID, ssod.AuditTeammateCreate, t.Username, nil, &t); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := ssod.CheckSeedTeammate(st, got); err != nil {
 				return err
 			}
 		}

@@ -13,8 +13,9 @@ import (
 	"github.com/ssod/ssod"
 )
 
-// testSeed is a seed with a subuser, two keys, two integrations and
-// certificates with ids 7 and 8 in one of them.
+// testSeed is a seed with a subuser, two keys, two integrations,
+// certificates with ids 7 and 8 in one of them, and two teammates, one with
+// access to the subuser.
 func testSeed() *ssod.Seed {
 	hash := func(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 	return &ssod.Seed{
@@ -34,6 +35,13 @@ func testSeed() *ssod.Seed {
 		Certificates: []ssod.SeedCertificate{
 			{ID: 7, IntegrationID: "11111111-1111-4111-8111-111111111111", Enabled: true, X509: testX509(1)},
 			{ID: 8, IntegrationID: "11111111-1111-4111-8111-111111111111", Enabled: false, X509: testX509(2)},
+		},
+		Teammates: []ssod.SeedTeammate{
+			{Account: "main", Teammate: ssod.Teammate{Username: "Jane@Example.com", FirstName: "Jane", LastName: "Doe",
+				IsAdmin: true, Scopes: []string{"mail.send", "sso.settings.read"}}},
+			{Account: "main", Subusers: []string{"eu-team"}, Teammate: ssod.Teammate{Username: "eve@example.com", FirstName: "Eve", LastName: "Poe",
+				Persona: ssod.PersonaObserver, HasRestrictedSubuserAccess: true,
+				SubuserAccess: []ssod.SubuserAccess{{PermissionType: ssod.PermissionRestricted, Scopes: []string{"stats.read"}}}}},
 		},
 	}
 }
@@ -95,22 +103,40 @@ var seedTests = []test{
 		if c := e.certificate(main.ID, in.ID, 3); c.ID != 9 {
 			e.t.Errorf("first certificate after the seed has id %d, want 9", c.ID)
 		}
+		// Teammates, found by the comparison rule, their subusers by id.
+		jane, err := e.s.GetTeammate(e.ctx, main.ID, "Jane@example.COM")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		wantEqual(e.t, "seeded teammate", *jane, ssod.Teammate{AccountID: main.ID, Username: "Jane@Example.com", FirstName: "Jane", LastName: "Doe",
+			IsAdmin: true, Scopes: []string{"mail.send", "sso.settings.read"}, SubuserAccess: []ssod.SubuserAccess{}, CreatedAt: now, UpdatedAt: now})
+		eve, err := e.s.GetTeammate(e.ctx, main.ID, "eve@example.com")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		wantEqual(e.t, "seeded teammate with subuser access", *eve, ssod.Teammate{AccountID: main.ID, Username: "eve@example.com", FirstName: "Eve", LastName: "Poe",
+			Persona: ssod.PersonaObserver, Scopes: []string{}, HasRestrictedSubuserAccess: true,
+			SubuserAccess: []ssod.SubuserAccess{{SubuserID: eu.ID, PermissionType: ssod.PermissionRestricted, Scopes: []string{"stats.read"}}},
+			CreatedAt:     now, UpdatedAt: now})
 		// What the seed created is in the audit trail, made by no key.
 		evs, err := e.s.ListAuditEvents(e.ctx, 0, 100)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		seeded := 0
+		seeded, teammates := 0, 0
 		for _, ev := range evs {
 			if ev.KeyID == ssod.SeedAuditKeyID {
 				seeded++
+				if ev.Operation == ssod.AuditTeammateCreate {
+					teammates++
+				}
 				if ev.ActorAccountID != 0 || ev.At != now || ev.Before != "" {
 					e.t.Errorf("seed audit event %+v", ev)
 				}
 			}
 		}
-		if seeded != 4 { // two integrations, two certificates
-			e.t.Errorf("%d audit events by the seed, want 4", seeded)
+		if seeded != 6 || teammates != 2 { // two integrations, two certificates, two teammates
+			e.t.Errorf("%d audit events by the seed, %d of them teammate creates; want 6 and 2", seeded, teammates)
 		}
 	}},
 	{"AgainChangesNothing", func(e *env) {
@@ -147,7 +173,13 @@ var seedTests = []test{
 		if _, err := e.s.DeleteCertificate(e.ctx, main.ID, 8); err != nil {
 			e.t.Fatal(err)
 		}
+		if err := e.s.DeleteTeammate(e.ctx, main.ID, "eve@example.com"); err != nil {
+			e.t.Fatal(err)
+		}
 		e.applySeed(sd)
+		if tm, err := e.s.GetTeammate(e.ctx, main.ID, "eve@example.com"); err != nil || len(tm.SubuserAccess) != 1 {
+			e.t.Errorf("teammate eve after a second ApplySeed: %+v, %v", tm, err)
+		}
 		if c := e.getCertificate(main.ID, 8); c.PEM != sd.Certificates[1].PEM || c.Enabled {
 			e.t.Errorf("certificate 8 after a second ApplySeed: %+v", c)
 		}
@@ -180,6 +212,19 @@ var seedTests = []test{
 			{"certificate integration", func(sd *ssod.Seed) {
 				sd.Certificates[1].IntegrationID = sd.Integrations[1].ID
 			}, `certificate 8`},
+			{"teammate first_name", func(sd *ssod.Seed) { sd.Teammates[0].FirstName = "Janet" }, `teammate "Jane@Example.com" of account "main"`},
+			{"teammate username spelt otherwise", func(sd *ssod.Seed) { sd.Teammates[0].Username = "Jane@example.com" }, `teammate "Jane@example.com" of account "main"`},
+			{"teammate is_admin", func(sd *ssod.Seed) { sd.Teammates[0].IsAdmin = false }, `teammate "Jane@Example.com"`},
+			{"teammate scopes", func(sd *ssod.Seed) { sd.Teammates[0].Scopes = []string{"mail.send"} }, `teammate "Jane@Example.com"`},
+			{"teammate persona", func(sd *ssod.Seed) { sd.Teammates[1].Persona = "" }, `teammate "eve@example.com"`},
+			{"teammate subuser access", func(sd *ssod.Seed) {
+				sd.Teammates[1].SubuserAccess = []ssod.SubuserAccess{{PermissionType: ssod.PermissionAdmin, Scopes: []string{"stats.read"}}}
+			}, `teammate "eve@example.com"`},
+			{"new teammate whose subuser is not the account's", func(sd *ssod.Seed) {
+				sd.Teammates = append(sd.Teammates, ssod.SeedTeammate{Account: "eu-team", Subusers: []string{"main"}, Teammate: ssod.Teammate{
+					Username: "new@example.com", FirstName: "N", LastName: "N", HasRestrictedSubuserAccess: true,
+					SubuserAccess: []ssod.SubuserAccess{{PermissionType: ssod.PermissionAdmin}}}})
+			}, `teammate "new@example.com" of account "eu-team"`},
 			{"new certificate duplicating a stored one", func(sd *ssod.Seed) {
 				sd.Certificates = append(sd.Certificates, ssod.SeedCertificate{ID: 20, IntegrationID: sd.Integrations[0].ID, Enabled: true, X509: testX509(1)})
 			}, `certificate 20`},
@@ -202,6 +247,28 @@ var seedTests = []test{
 		if ssod.CodeOf(err) != ssod.EConflict || !strings.Contains(err.Error(), `API key "seedkey-eu-00000000002"`) || !strings.Contains(err.Error(), "revoked") {
 			e.t.Errorf("seed of a revoked key: %v", err)
 		}
+	}},
+	{"TeammateLimitCountsStoredTeammates", func(e *env) {
+		sd := &ssod.Seed{Accounts: []ssod.SeedAccount{{Name: "full"}}}
+		for i := range ssod.MaxTeammatesPerAccount {
+			sd.Teammates = append(sd.Teammates, ssod.SeedTeammate{Account: "full", Teammate: ssod.Teammate{
+				Username: fmt.Sprintf("t%d@example.com", i), FirstName: "T", LastName: "T"}})
+		}
+		e.applySeed(sd) // exactly the limit
+		full, _ := e.s.FindAccountByName(e.ctx, "full")
+		// The seed's t0 is deleted and another takes its place: the seed
+		// would make the account hold one more than it may.
+		if err := e.s.DeleteTeammate(e.ctx, full.ID, "t0@example.com"); err != nil {
+			e.t.Fatal(err)
+		}
+		e.createTeammate(teammate(full.ID, "other@example.com"))
+		before := e.export(e.s)
+		err := e.s.ApplySeed(e.ctx, sd, now)
+		wantCode(e.t, err, ssod.EConflict)
+		if err == nil || !strings.Contains(err.Error(), `teammate "t0@example.com" of account "full"`) {
+			e.t.Errorf("seed over the teammate limit: %v, want it refused naming t0", err)
+		}
+		wantEqual(e.t, "store after the refused seed", e.export(e.s), before)
 	}},
 	{"ResetGivesExactlyTheSeedWithIDsRestarted", func(e *env) {
 		sd := testSeed()
@@ -233,6 +300,13 @@ var seedTests = []test{
 		e.wantUseAssertion(okta, "assertion-before-reset", now+600, now, true)
 		e.addTrace(ssod.LoginTrace{IntegrationID: okta, Time: now, Result: "ok"})
 		e.createTeammate(teammate(main.ID, "left@example.com"))
+		if _, err := e.s.UpdateTeammate(e.ctx, main.ID, "Jane@example.com", ssod.TeammateUpdate{FirstName: ptr("Janet"),
+			Scopes: &[]string{"stats.read"}}, now+9); err != nil {
+			e.t.Fatal(err)
+		}
+		if err := e.s.DeleteTeammate(e.ctx, main.ID, "eve@example.com"); err != nil {
+			e.t.Fatal(err)
+		}
 		if err := e.s.ResetTo(e.ctx, sd, now); err != nil {
 			e.t.Fatal(err)
 		}

@@ -6,14 +6,17 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ssod/ssod/internal/testcert"
+	"github.com/ssod/ssod/persona"
 )
 
-// The example seed's keys, integrations and certificates (examples/seed.json).
+// The example seed's keys, integrations and certificates (examples/seed.json);
+// its teammates are read by name in testSeedFile.
 const (
 	exampleSeed      = "../../examples/seed.json"
 	exampleKey       = "SG.example-ci-key-0000001.this-is-an-example-secret-not-for-real-use0"
@@ -84,6 +87,30 @@ func testSeedFile(t *testing.T, dsn string) {
 		if entra["name"] != "Entra ID" || entra["enabled"] != false || entra["completed_integration"] != false {
 			t.Errorf("eu-team's integration: %v", entra)
 		}
+		// The teammates, with the scopes is_admin and persona grant.
+		developer, _ := persona.Scopes("developer")
+		for _, want := range []struct {
+			username, first, userType string
+			admin                     bool
+			scopes                    []string
+		}{
+			{"jane@example.com", "Jane", "admin", true, persona.AdminScopes()},
+			{"max@example.com", "Max", "teammate", false, developer},
+			{"eve@example.com", "Eve", "teammate", false, []string{}},
+		} {
+			r := main.do("GET", "/v3/teammates/"+want.username, nil)
+			got := decode[struct {
+				Username  string   `json:"username"`
+				FirstName string   `json:"first_name"`
+				UserType  string   `json:"user_type"`
+				IsAdmin   bool     `json:"is_admin"`
+				Scopes    []string `json:"scopes"`
+			}](t, r)
+			if r.Status != 200 || got.Username != want.username || got.FirstName != want.first || got.UserType != want.userType ||
+				got.IsAdmin != want.admin || !slices.Equal(got.Scopes, want.scopes) {
+				t.Errorf("GET teammate %s: %d %s", want.username, r.Status, r.Body)
+			}
+		}
 		eu := ts.client(exampleEUKey)
 		if r := eu.do("GET", "/v3/sso/integrations/"+exampleEntra, nil); r.Status != 200 {
 			t.Errorf("eu-team's key reads its integration: %d", r.Status)
@@ -118,6 +145,12 @@ func testSeedFile(t *testing.T, dsn string) {
 	err = serveOnce(t, dsn, "--seed", filepath.Join(changed, "seed.json"))
 	if err == nil || !strings.Contains(err.Error(), `integration "`+exampleOkta+`"`) || !strings.Contains(err.Error(), `name "Okta", the seed says "Okta EU"`) {
 		t.Errorf("a changed value: %v; want the start refused naming the integration and its name", err)
+	}
+	changed = copyExample(t)
+	edit(t, filepath.Join(changed, "seed.json"), `"persona": "developer"`, `"persona": "observer"`)
+	err = serveOnce(t, dsn, "--seed", filepath.Join(changed, "seed.json"))
+	if err == nil || !strings.Contains(err.Error(), `teammate "max@example.com" of account "main"`) || !strings.Contains(err.Error(), `persona "developer", the seed says "observer"`) {
+		t.Errorf("a changed teammate: %v; want the start refused naming the teammate and its persona", err)
 	}
 }
 

@@ -61,7 +61,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	testMode := fs.Bool("test-mode", false, "serve the /_ssod/ paths for test suites (reset, request journal, faults, clock), without an API key; loopback addresses only")
 	testModeAnyAddress := fs.Bool("test-mode-any-address", false, "allow --test-mode on an address that is not loopback")
 	minFreeDisk := envString(fs, getenv, "min-free-disk", "SSOD_MIN_FREE_DISK", "64MiB", "SQLite: /readyz answers 503 while the database's file system has less free space (0: no check)")
-	seedPath := envString(fs, getenv, "seed", "SSOD_SEED", "", "JSON seed file: accounts, keys, integrations and certificates to create at start (idempotently), in place of the first-start key")
+	seedPath := envString(fs, getenv, "seed", "SSOD_SEED", "", "JSON seed file: accounts, keys, integrations, certificates and teammates to create at start (idempotently), in place of the first-start key")
 	samlSkew := envString(fs, getenv, "saml-clock-skew", "SSOD_SAML_CLOCK_SKEW", defaultSAMLSkew.String(), "clock difference tolerated with IdPs in SAML validity times, 0 to 1h")
 	samlSHA1 := envString(fs, getenv, "saml-allow-sha1", "SSOD_SAML_ALLOW_SHA1", "false", "accept SAML signatures and digests with SHA-1 (true or false)")
 	samlRateLimit := envString(fs, getenv, "saml-rate-limit", "SSOD_SAML_RATE_LIMIT", defaultSAMLRateLimit, "requests per client address per window on the public SAML paths, N/DURATION or off")
