@@ -10,12 +10,7 @@ import (
 
 // samlMetadata serves the SP metadata an IdP's administrator imports: entity ID and ACS.
 func (s *Server) samlMetadata(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	if err := s.limitAddress(ctx, w, r); err != nil {
-		s.failPublic(w, r, err)
-		return
-	}
-	in, err := s.publicIntegration(ctx, r.PathValue("integration_id"))
+	in, err := s.publicTarget(w, r)
 	if err != nil {
 		s.failPublic(w, r, err)
 		return
@@ -38,11 +33,7 @@ func (s *Server) samlMetadata(w http.ResponseWriter, r *http.Request) {
 // and redirects the browser to the IdP with the request (HTTP-Redirect binding).
 func (s *Server) samlLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := s.limitAddress(ctx, w, r); err != nil {
-		s.failPublic(w, r, err)
-		return
-	}
-	in, err := s.publicIntegration(ctx, r.PathValue("integration_id"))
+	in, err := s.publicTarget(w, r)
 	if err != nil {
 		s.failPublic(w, r, err)
 		return

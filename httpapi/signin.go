@@ -59,6 +59,15 @@ func isSAMLRefusal(code ssod.Code) bool {
 // samlURL is the integration's single_signon_url, which is also its audience_url.
 func (s *Server) samlURL(id string) string { return s.publicURL + pathACS + id }
 
+// publicTarget runs what every public SAML path checks first, in order: the
+// per-address rate limit (429), then the integration the path names (404).
+func (s *Server) publicTarget(w http.ResponseWriter, r *http.Request) (*ssod.Integration, error) {
+	if err := s.limitAddress(r.Context(), w, r); err != nil {
+		return nil, err
+	}
+	return s.publicIntegration(r.Context(), r.PathValue("integration_id"))
+}
+
 // publicIntegration is the first check of every public SAML path: the path names an
 // integration, whatever its account.
 func (s *Server) publicIntegration(ctx context.Context, id string) (*ssod.Integration, error) {
@@ -94,12 +103,7 @@ func (s *Server) acs(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := s.now()
 	ri := infoFrom(ctx)
-	if err := s.limitAddress(ctx, w, r); err != nil {
-		s.metrics.samlResponses.WithLabelValues(string(ssod.CodeOf(err))).Inc()
-		s.failPublic(w, r, err)
-		return
-	}
-	in, err := s.publicIntegration(ctx, r.PathValue("integration_id"))
+	in, err := s.publicTarget(w, r)
 	if err != nil {
 		s.metrics.samlResponses.WithLabelValues(string(ssod.CodeOf(err))).Inc()
 		s.failPublic(w, r, err)
