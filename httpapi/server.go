@@ -14,6 +14,7 @@ import (
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/openapi"
+	"github.com/ssod/ssod/outbound"
 	"github.com/ssod/ssod/ratelimit"
 	"github.com/ssod/ssod/testmode"
 )
@@ -40,6 +41,9 @@ type Config struct {
 	TestMode *testmode.Mode
 	// SAML configures the public sign-in paths.
 	SAML SAMLConfig
+	// Outbound calls the URLs tenants give (expiry webhooks, IdP metadata);
+	// nil means outbound.New with the default, public-only policy.
+	Outbound *outbound.Client
 }
 
 // SAMLConfig is how ssod serves sign-ins (README, "SAML sign-in").
@@ -76,6 +80,7 @@ type Server struct {
 	metrics     *metrics
 	disk        *DiskCheck
 	test        *testmode.Mode // nil outside test mode
+	outbound    *outbound.Client
 }
 
 // NewServer returns the API handler for cfg.
@@ -97,6 +102,10 @@ func NewServer(cfg Config) (*Server, error) {
 		mux:         http.NewServeMux(),
 		disk:        cfg.Disk,
 		test:        cfg.TestMode,
+		outbound:    cfg.Outbound,
+	}
+	if s.outbound == nil {
+		s.outbound = outbound.New(outbound.Policy{})
 	}
 	if s.test != nil {
 		s.now = s.test.Clock.Now

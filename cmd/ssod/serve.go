@@ -20,6 +20,7 @@ import (
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/httpapi"
+	"github.com/ssod/ssod/outbound"
 	"github.com/ssod/ssod/ratelimit"
 	"github.com/ssod/ssod/seed"
 	"github.com/ssod/ssod/testmode"
@@ -65,6 +66,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	samlSkew := envString(fs, getenv, "saml-clock-skew", "SSOD_SAML_CLOCK_SKEW", defaultSAMLSkew.String(), "clock difference tolerated with IdPs in SAML validity times, 0 to 1h")
 	samlSHA1 := envString(fs, getenv, "saml-allow-sha1", "SSOD_SAML_ALLOW_SHA1", "false", "accept SAML signatures and digests with SHA-1 (true or false)")
 	samlRateLimit := envString(fs, getenv, "saml-rate-limit", "SSOD_SAML_RATE_LIMIT", defaultSAMLRateLimit, "requests per client address per window on the public SAML paths, N/DURATION or off")
+	allowPrivateURLs := fs.Bool("allow-private-urls", false, "let tenant-given URLs (expiry webhooks, IdP metadata) be http or reach loopback, private and link-local addresses: for tests and private networks only")
 	trustedProxies := envString(fs, getenv, "trusted-proxies", "SSOD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For names the client (for --saml-rate-limit)")
 	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
@@ -212,6 +214,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Now:         now,
 		TestMode:    mode,
 		SAML:        samlCfg,
+		Outbound:    outbound.New(outbound.Policy{AllowPrivate: *allowPrivateURLs}),
 	})
 	if err != nil {
 		return err
