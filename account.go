@@ -127,6 +127,7 @@ type Store interface {
 	KeyStore
 	IntegrationStore
 	CertificateStore
+	SigningWindowStore
 	AuditStore
 	SignInStore
 	TeammateStore

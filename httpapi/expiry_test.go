@@ -5,32 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/ssod/ssod"
-	"github.com/ssod/ssod/ratelimit"
 )
 
 // TestSigningValidUntil drives signing_valid_until through every integration
 // response with test mode's clock: certificates that are disabled, not yet
 // started or expired do not count, and moving the clock moves the answer.
 func TestSigningValidUntil(t *testing.T) {
-	a := newTestModeAPI(t)
-	// The same test mode and store, with room for the many requests below.
-	srv, err := NewServer(Config{Store: a.store, PublicURL: "http://api.test", KeyCacheTTL: time.Hour, TestMode: a.mode,
-		Limiter: ratelimit.NewMemory(ratelimit.Config{Limit: 1000, Window: time.Minute}, a.mode.Clock.Now)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Server = srv
+	a := newRoomyTestModeAPI(t)
 	ctx := context.Background()
 	const t0 = 2_000_000_000
-	clock := func(now int64) {
-		t.Helper()
-		if w := a.do(t, "POST", "/_ssod/clock", fmt.Sprintf(`{"now":%d}`, now), false); w.Code != 200 {
-			t.Fatalf("POST /_ssod/clock: %d %s", w.Code, w.Body)
-		}
-	}
+	clock := func(now int64) { t.Helper(); a.setClock(t, now) }
 	clock(t0)
 	// horizon reads signing_valid_until from one response body; nil is null.
 	horizon := func(body []byte) *int64 {

@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	r.api("DELETE /v3/sso/integrations/{id}", ssod.ScopeSettingsDelete, s.deleteIntegration)
 	r.api("GET /v3/sso/integrations/{integration_id}/certificates", ssod.ScopeSettingsRead, s.listCertificates)
 	r.api("GET /v3/sso/integrations/{id}/logins", ssod.ScopeSettingsRead, s.listLoginTraces)
+	r.api("GET /v3/sso/expiry-report", ssod.ScopeSettingsRead, s.expiryReport)
 
 	r.api("POST /v3/sso/certificates", ssod.ScopeSettingsCreate, s.createCertificate)
 	r.api("GET /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsRead, s.getCertificate)

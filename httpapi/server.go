@@ -119,6 +119,13 @@ func NewServer(cfg Config) (*Server, error) {
 	if shared, ok := s.limiter.(ratelimit.Shared); ok {
 		s.metrics.watchLimiter(shared)
 	}
+	// Test suites move the clock and reset the data between scrapes: count
+	// afresh at each one there.
+	signingAge := signingMaxAge
+	if s.test != nil {
+		signingAge = 0
+	}
+	s.metrics.registry.MustRegister(newSigningGauges(s.store, s.now, signingAge, s.log))
 	s.keys = apikey.NewCache(s.store, max(cfg.KeyCacheTTL, 0), maxCachedKeys, s.now)
 	s.routes()
 	inner := cleanPathsOnly(s.mux)

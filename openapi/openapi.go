@@ -38,6 +38,7 @@ func Document() ([]byte, error) {
 		"requests may spell integration_id either way. PATCH of an integration changes only the fields sent. " +
 		"Errors 404, 405, 413 and 415 use SsoErrorResponse. " +
 		"SAML sign-in (the paths under /v3/public/sso/saml, and the login traces) is ssod's own. " +
+		"So is GET /v3/sso/expiry-report. " +
 		"Integrations carry jit_provisioning, jit_persona and signing_valid_until; PATCH of an SSO teammate changes only the fields sent. GET /v3/teammates, GET and DELETE /v3/teammates/{username} " +
 		"come from SendGrid's Teammates API file (MIT), for SSO teammates, with the error array for every failure."
 
@@ -87,6 +88,7 @@ func Document() ([]byte, error) {
 		}
 	}
 	addSignIn(paths, schemas, errorResponse)
+	addExpiryReport(paths, schemas, errorResponse)
 	if err := addTeammates(paths, schemas, components, errorResponse); err != nil {
 		return nil, err
 	}

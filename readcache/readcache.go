@@ -183,6 +183,12 @@ func (s *Store) ListCertificateWindows(ctx context.Context, accountID int64) ([]
 	return s.store.ListCertificateWindows(ctx, accountID)
 }
 
+// ListIntegrationWindows passes through, for the reason
+// ListCertificateWindows does.
+func (s *Store) ListIntegrationWindows(ctx context.Context, accountID int64) ([]ssod.IntegrationWindows, error) {
+	return s.store.ListIntegrationWindows(ctx, accountID)
+}
+
 // CreateIntegration implements ssod.IntegrationStore.
 func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.IntegrationUpdate, now int64) (*ssod.Integration, error) {
 	return s.store.CreateIntegration(ctx, accountID, u, now)

@@ -16,8 +16,9 @@ import (
 func admin(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flagSet(cmd)
 	dsn := dbFlag(fs, getenv)
-	var parent, account, scopes, name, integration *string
+	var parent, account, scopes, name, integration, within *string
 	var limit *int
+	var asJSON *bool
 	switch cmd {
 	case "accounts create":
 		parent = fs.String("parent", "", "name of the parent account (makes a subuser)")
@@ -33,6 +34,10 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 	case "logins list":
 		integration = fs.String("integration", "", "the integration whose sign-ins to list (required)")
 		limit = fs.Int("limit", ssod.DefaultLoginTraces, fmt.Sprintf("how many login traces, newest first (at most %d)", ssod.MaxLoginTracesPerList))
+	case "certs expiring":
+		account = fs.String("account", "", "report only this account's integrations")
+		within = fs.String("within", "30d", "flag integrations that break within this window: days (30d) or a duration (12h)")
+		asJSON = fs.Bool("json", false, "print the API's JSON instead of a table")
 	case "accounts list", "keys revoke":
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
@@ -136,6 +141,8 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 		return auditList(ctx, store, *account, *limit, stdout)
 	case "logins list":
 		return loginsList(ctx, store, *integration, *limit, stdout)
+	case "certs expiring":
+		return certsExpiring(ctx, store, *account, *within, *asJSON, now, stdout)
 	case "keys revoke":
 		id := pos[0]
 		if full, _, ok := apikey.Split(id); ok {

@@ -26,7 +26,7 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "ssod:", err)
 		}
-		os.Exit(2)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -39,6 +39,7 @@ const usage = `usage:
   ssod keys revoke KEY_ID [--db DSN]
   ssod audit list [--account NAME] [--limit N] [--db DSN]
   ssod logins list --integration ID [--limit N] [--db DSN]
+  ssod certs expiring [--within 30d] [--account NAME] [--json] [--db DSN]
   ssod migrate --from sqlite:PATH --to postgres://...
   ssod version
 DSN: a file path or sqlite:PATH (SQLite, the default is ssod.db), :memory: (serve only), or postgres://...
@@ -66,7 +67,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, rest, getenv, stdout)
-	case "accounts", "keys", "audit", "logins":
+	case "accounts", "keys", "audit", "logins", "certs":
 		if len(rest) == 0 {
 			return fmt.Errorf("%s: missing subcommand\n%s", cmd, usage)
 		}
@@ -87,6 +88,16 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// exitCode is 1 for a command whose answer is "there is a problem" (certs
+// expiring), 2 for one that failed or was misused.
+func exitCode(err error) int {
+	var alert *alertError
+	if errors.As(err, &alert) {
+		return 1
+	}
+	return 2
 }
 
 func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }

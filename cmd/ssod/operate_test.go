@@ -72,6 +72,7 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve"}, {"migrate"}, {"accounts", "create"}, {"accounts", "list"}, {"keys", "create"},
 		{"keys", "list"}, {"keys", "revoke"}, {"audit", "list"}, {"accounts"}, {"keys"}, {"audit"}, {"version"}, {},
+		{"certs", "expiring"}, {"certs"},
 	} {
 		for _, help := range []string{"--help", "-h"} {
 			stdout, stderr, code := runBinary(t, bin, dir, append(args, help)...)
@@ -97,6 +98,7 @@ func TestCommandsRefuseMissingDatabase(t *testing.T) {
 	for _, args := range [][]string{
 		{"keys", "list"}, {"accounts", "list"}, {"audit", "list"},
 		{"keys", "create", "--account", "main"}, {"accounts", "create", "acme"}, {"keys", "revoke", "AAAAAAAAAAAAAAAAAAAAAA"},
+		{"certs", "expiring"},
 	} {
 		_, err := runCLI(t, append(args, "--db", missing)...)
 		if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "no such database file") {
