@@ -259,4 +259,25 @@ var expiryWebhookTests = []test{
 		}
 		wantEmpty(e.t, "bob's events", other)
 	}},
+	{"ResetEmptiesWebhooksAndOutbox", func(e *env) {
+		in := e.integration(e.alice.ID, "reset")
+		e.putWebhook(e.alice.ID, "https://hooks.example.com/a", true, 1)
+		e.queue(expiringEvent(e.alice.ID, in.ID, 0, 90))
+		if err := e.s.ResetTo(e.ctx, &ssod.Seed{Accounts: []ssod.SeedAccount{{Name: "alice"}}}, now); err != nil {
+			e.t.Fatal(err)
+		}
+		alice, err := e.s.FindAccountByName(e.ctx, "alice")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		_, err = e.s.GetExpiryWebhook(e.ctx, alice.ID)
+		wantCode(e.t, err, ssod.ENotFound)
+		evs, err := e.s.ListExpiryEvents(e.ctx, alice.ID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		wantEmpty(e.t, "events after reset", evs)
+		w := e.putWebhook(alice.ID, "https://hooks.example.com/a", true, 2)
+		wantEqual(e.t, "key after reset", w.PublicKey, testSigningKey(2).Public)
+	}},
 }
