@@ -16,7 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -159,7 +161,6 @@ func (n *Notifier) send(ctx context.Context, c *ssod.ExpiryClaim, now time.Time)
 	if err == nil {
 		h := http.Header{}
 		h.Set("Content-Type", "application/json")
-		h.Set("User-Agent", "ssod-expiry-webhook")
 		h.Set(eventsign.SignatureHeader, sig)
 		h.Set(eventsign.TimestampHeader, timestamp)
 		status, err = n.post.Post(ctx, c.URL, h, body)
@@ -174,7 +175,7 @@ func (n *Notifier) send(ctx context.Context, c *ssod.ExpiryClaim, now time.Time)
 	default:
 		why := fmt.Sprintf("status %d", status)
 		if err != nil {
-			why = err.Error()
+			why = attemptError(err)
 		}
 		next, giveUp := Schedule(c.Timestamp, now.Unix(), c.Attempts+1)
 		a = ssod.ExpiryAttempt{Status: ssod.DeliveryPending, NextAttempt: next, LastError: why}
@@ -203,6 +204,19 @@ func (n *Notifier) send(ctx context.Context, c *ssod.ExpiryClaim, now time.Time)
 	}
 	n.deliveries.WithLabelValues(outcome).Inc()
 	return a.Status == ssod.DeliveryDelivered && ferr == nil && held
+}
+
+// attemptError says why a POST failed without naming the URL, which may
+// carry a secret of the receiver's (a token in its query): it is stored
+// and logged.
+func attemptError(err error) string {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		err = ue.Err
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return "no answer in time"
+	}
+	return err.Error()
 }
 
 // Run evaluates and delivers at once, then every interval and whenever wake

@@ -1,13 +1,16 @@
 package expirywebhook_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -341,6 +344,28 @@ func TestRetries(t *testing.T) {
 	}
 	if evs[1].Status != ssod.DeliveryFailed || now.Sub(at(2*time.Hour)) < 24*time.Hour || evs[1].LastError != "status 503" {
 		t.Fatalf("after %v: %+v", now.Sub(at(2*time.Hour)), evs[1])
+	}
+}
+
+// TestAttemptErrorsHideTheURL: a receiver's URL may hold a secret; what is
+// stored and logged of a failed attempt does not.
+func TestAttemptErrorsHideTheURL(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	f := newFixture(t, openSQLite(t), closed.URL+"/hook?token=s3cret")
+	f.integration(t, "okta", true, 20*day)
+	var logs bytes.Buffer
+	n := expirywebhook.New(f.store, client(), slog.New(slog.NewTextHandler(&logs, nil)))
+	round(t, n, at(0))
+	evs, err := f.store.ListExpiryEvents(f.ctx, f.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Attempts != 1 || evs[0].LastError == "" || strings.Contains(evs[0].LastError, "s3cret") {
+		t.Errorf("outbox: %+v", evs)
+	}
+	if !strings.Contains(logs.String(), "will retry") || strings.Contains(logs.String(), "s3cret") {
+		t.Errorf("log:\n%s", logs.String())
 	}
 }
 
