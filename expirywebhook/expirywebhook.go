@@ -88,6 +88,7 @@ func (n *Notifier) Evaluate(ctx context.Context, now time.Time) (int, error) {
 		return 0, fmt.Errorf("expiry webhook: evaluate: %w", err)
 	}
 	queued := 0
+	var errs []error // one integration's failure does not hold the others back
 	for _, w := range ws {
 		for range 2 { // at most a renewal and the new window's threshold
 			ev, ok := ssod.NextExpiryEvent(w, now.Unix())
@@ -97,7 +98,8 @@ func (n *Notifier) Evaluate(ctx context.Context, now time.Time) (int, error) {
 			ev.EventID = rand.Text()
 			stored, err := n.store.QueueExpiryEvent(ctx, ev)
 			if err != nil {
-				return queued, fmt.Errorf("expiry webhook: queue %s for %s: %w", ev.Event, ev.IntegrationID, err)
+				errs = append(errs, fmt.Errorf("expiry webhook: queue %s for %s: %w", ev.Event, ev.IntegrationID, err))
+				break
 			}
 			if !stored {
 				break // another instance got there first; it queues what follows
@@ -110,7 +112,7 @@ func (n *Notifier) Evaluate(ctx context.Context, now time.Time) (int, error) {
 			w.Epoch, w.Sent = w.Epoch+1, []ssod.ExpiryMark{{Event: ev.Event}}
 		}
 	}
-	return queued, nil
+	return queued, errors.Join(errs...)
 }
 
 // Deliver sends, one at a time, every event due at now, and returns how many
