@@ -131,6 +131,7 @@ type Store interface {
 	AuditStore
 	SignInStore
 	TeammateStore
+	ExpiryWebhookStore
 	Exporter
 	Importer
 	Seeder

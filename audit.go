@@ -61,7 +61,7 @@ type AuditEvent struct {
 }
 
 // NewAuditEvent builds the event for a change made under ctx. before and
-// after are *Integration, *Certificate or *Teammate, or nil.
+// after are *Integration, *Certificate, *Teammate or *ExpiryWebhook, or nil.
 func NewAuditEvent(ctx context.Context, at, accountID int64, op, objectID string, before, after any) AuditEvent {
 	a := ActorFrom(ctx)
 	return AuditEvent{
@@ -123,6 +123,14 @@ func auditSummary(v any) string {
 			HasRestrictedSubuserAccess bool     `json:"has_restricted_subuser_access"`
 			SubuserAccess              []access `json:"subuser_access"`
 		}{o.Username, o.FirstName, o.LastName, o.IsAdmin, o.Persona, o.Scopes, o.HasRestrictedSubuserAccess, subs}
+	case *ExpiryWebhook:
+		if o == nil {
+			return ""
+		}
+		s = struct {
+			URL     string `json:"url"`
+			Enabled bool   `json:"enabled"`
+		}{o.URL, o.Enabled}
 	default:
 		return ""
 	}

@@ -32,6 +32,10 @@ func (s *Server) routes() {
 	r.api("GET /v3/teammates/{username}", ssod.ScopeTeammatesRead, s.getTeammate)
 	r.api("DELETE /v3/teammates/{username}", ssod.ScopeTeammatesDelete, s.deleteTeammate)
 
+	r.api("PUT /v3/sso/expiry-webhook", ssod.ScopeSettingsUpdate, s.putExpiryWebhook)
+	r.api("GET /v3/sso/expiry-webhook", ssod.ScopeSettingsRead, s.getExpiryWebhook)
+	r.api("DELETE /v3/sso/expiry-webhook", ssod.ScopeSettingsDelete, s.deleteExpiryWebhook)
+
 	// SAML sign-in: no API key; each is budgeted per client address.
 	r.public("POST "+pathACS+"{integration_id}", http.HandlerFunc(s.acs))
 	r.public("GET "+pathMetadata+"{integration_id}", http.HandlerFunc(s.samlMetadata))

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/openapi"
@@ -44,6 +46,9 @@ type Config struct {
 	// Outbound calls the URLs tenants give (expiry webhooks, IdP metadata);
 	// nil means outbound.New with the default, public-only policy.
 	Outbound *outbound.Client
+	// Collectors are more metrics to serve at /metrics (the expiry
+	// webhook's deliveries).
+	Collectors []prometheus.Collector
 }
 
 // SAMLConfig is how ssod serves sign-ins (README, "SAML sign-in").
@@ -116,6 +121,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.metrics.registry.MustRegister(cfg.Collectors...)
 	if shared, ok := s.limiter.(ratelimit.Shared); ok {
 		s.metrics.watchLimiter(shared)
 	}
@@ -156,7 +162,7 @@ func cleanPathsOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.RequestURI == "*" && r.Method == http.MethodOptions:
-			w.Header().Set("Allow", "GET, HEAD, POST, PATCH, DELETE")
+			w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE")
 			w.WriteHeader(http.StatusNoContent)
 		case r.RequestURI == "*":
 			writeProblems(w, []*ssod.Error{ssod.Errorf(ssod.EInvalid, "the request target * is only for OPTIONS")})

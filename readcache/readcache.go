@@ -335,3 +335,46 @@ func (s *Store) DeleteTeammate(ctx context.Context, accountID int64, username st
 func (s *Store) ProvisionTeammate(ctx context.Context, t ssod.Teammate, now int64) (*ssod.Teammate, bool, error) {
 	return s.store.ProvisionTeammate(ctx, t, now)
 }
+
+// Expiry webhooks and their outbox are not cached, and none of their writes
+// changes a certificate: every method passes straight through.
+
+// PutExpiryWebhook implements ssod.ExpiryWebhookStore.
+func (s *Store) PutExpiryWebhook(ctx context.Context, accountID int64, url string, enabled bool, key ssod.SigningKey) (*ssod.ExpiryWebhook, error) {
+	return s.store.PutExpiryWebhook(ctx, accountID, url, enabled, key)
+}
+
+// GetExpiryWebhook implements ssod.ExpiryWebhookStore.
+func (s *Store) GetExpiryWebhook(ctx context.Context, accountID int64) (*ssod.ExpiryWebhook, error) {
+	return s.store.GetExpiryWebhook(ctx, accountID)
+}
+
+// DeleteExpiryWebhook implements ssod.ExpiryWebhookStore.
+func (s *Store) DeleteExpiryWebhook(ctx context.Context, accountID int64) error {
+	return s.store.DeleteExpiryWebhook(ctx, accountID)
+}
+
+// ListExpiryWatches implements ssod.ExpiryWebhookStore.
+func (s *Store) ListExpiryWatches(ctx context.Context) ([]ssod.ExpiryWatch, error) {
+	return s.store.ListExpiryWatches(ctx)
+}
+
+// QueueExpiryEvent implements ssod.ExpiryWebhookStore.
+func (s *Store) QueueExpiryEvent(ctx context.Context, ev ssod.ExpiryEvent) (bool, error) {
+	return s.store.QueueExpiryEvent(ctx, ev)
+}
+
+// ClaimExpiryEvent implements ssod.ExpiryWebhookStore.
+func (s *Store) ClaimExpiryEvent(ctx context.Context, now, leaseUntil int64, token string) (*ssod.ExpiryClaim, error) {
+	return s.store.ClaimExpiryEvent(ctx, now, leaseUntil, token)
+}
+
+// FinishExpiryEvent implements ssod.ExpiryWebhookStore.
+func (s *Store) FinishExpiryEvent(ctx context.Context, id int64, token string, a ssod.ExpiryAttempt) (bool, error) {
+	return s.store.FinishExpiryEvent(ctx, id, token, a)
+}
+
+// ListExpiryEvents implements ssod.ExpiryWebhookStore.
+func (s *Store) ListExpiryEvents(ctx context.Context, accountID int64) ([]ssod.ExpiryEvent, error) {
+	return s.store.ListExpiryEvents(ctx, accountID)
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Teammates", teammateTests},
 		{"Seed", seedTests},
 		{"Expiry", expiryTests},
+		{"ExpiryWebhook", expiryWebhookTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -12,6 +12,37 @@ import (
 type Clock struct {
 	mu    sync.Mutex // serialises writers; readers only load fixed
 	fixed atomic.Pointer[time.Time]
+	// watchers hear of every change, so work driven by the clock (expiry
+	// evaluation) runs at once rather than at its next tick.
+	watchers map[chan struct{}]struct{}
+}
+
+// Watch returns a channel that receives after the clock is set, advanced or
+// released (changes that come while one is pending merge into it), and a
+// function that stops the watch.
+func (c *Clock) Watch() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	c.mu.Lock()
+	if c.watchers == nil {
+		c.watchers = map[chan struct{}]struct{}{}
+	}
+	c.watchers[ch] = struct{}{}
+	c.mu.Unlock()
+	return ch, func() {
+		c.mu.Lock()
+		delete(c.watchers, ch)
+		c.mu.Unlock()
+	}
+}
+
+// changed tells the watchers; c.mu is held.
+func (c *Clock) changed() {
+	for ch := range c.watchers {
+		select {
+		case ch <- struct{}{}:
+		default: // one is already pending
+		}
+	}
 }
 
 // Now is the clock's current time: the one set, or the system's.
@@ -26,6 +57,7 @@ func (c *Clock) Now() time.Time {
 func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	c.fixed.Store(&t)
+	c.changed()
 	c.mu.Unlock()
 }
 
@@ -36,6 +68,7 @@ func (c *Clock) Advance(d time.Duration) time.Time {
 	defer c.mu.Unlock()
 	t := c.Now().Add(d)
 	c.fixed.Store(&t)
+	c.changed()
 	return t
 }
 
@@ -43,5 +76,6 @@ func (c *Clock) Advance(d time.Duration) time.Time {
 func (c *Clock) Release() {
 	c.mu.Lock()
 	c.fixed.Store(nil)
+	c.changed()
 	c.mu.Unlock()
 }

@@ -168,3 +168,39 @@ func TestResetClearsJournalFaultsAndClock(t *testing.T) {
 		t.Fatal("reset left state behind")
 	}
 }
+
+func TestClockWatch(t *testing.T) {
+	var c Clock
+	ch, stop := c.Watch()
+	pending := func() bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	if pending() {
+		t.Fatal("a watch fired before any change")
+	}
+	for name, change := range map[string]func(){
+		"set":     func() { c.Set(time.Unix(2_000_000_000, 0)) },
+		"advance": func() { c.Advance(time.Hour) },
+		"release": c.Release,
+	} {
+		change()
+		if !pending() {
+			t.Errorf("%s did not reach the watcher", name)
+		}
+	}
+	c.Advance(time.Second)
+	c.Advance(time.Second)
+	if !pending() || pending() {
+		t.Error("two changes while one was pending did not merge into one")
+	}
+	stop()
+	c.Advance(time.Second)
+	if pending() {
+		t.Error("a stopped watch still fired")
+	}
+}

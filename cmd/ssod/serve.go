@@ -17,8 +17,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
+	"github.com/ssod/ssod/expirywebhook"
 	"github.com/ssod/ssod/httpapi"
 	"github.com/ssod/ssod/outbound"
 	"github.com/ssod/ssod/ratelimit"
@@ -44,6 +47,11 @@ const (
 // at 1,000 certificates, 13 MiB at 1,000,000) and saves GC work on every
 // request: about 5% more GETs per second (BENCHMARKS.md).
 const gcPercent = 300
+
+// expiryInterval is how often each instance looks for expiry events and
+// due deliveries: twice a minute, so a first retry (30 s after a failure)
+// goes out within a minute.
+const expiryInterval = 30 * time.Second
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flagSet("serve")
@@ -204,6 +212,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		defer closeLimiter()
 	}
+	outboundClient := outbound.New(outbound.Policy{AllowPrivate: *allowPrivateURLs})
+	notifier := expirywebhook.New(store, outboundClient, logger)
 	api, err := httpapi.NewServer(httpapi.Config{
 		Store:       store,
 		Limiter:     limiter,
@@ -214,7 +224,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Now:         now,
 		TestMode:    mode,
 		SAML:        samlCfg,
-		Outbound:    outbound.New(outbound.Policy{AllowPrivate: *allowPrivateURLs}),
+		Outbound:    outboundClient,
+		Collectors:  []prometheus.Collector{notifier.Collector()},
 	})
 	if err != nil {
 		return err
@@ -235,6 +246,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("ssod listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", *publicURL, "rate_limit", limits.String(), "saml_rate_limit", samlLimits.String(), "shared_rate_limit", *redisURL != "", "test_mode", *testMode)
 	_ = logs.Flush() // operators and scripts wait for this line
+
+	// Expiry events are found and sent by every instance (the store keeps
+	// each event to one delivery), on a tick and, in test mode, as soon as
+	// the clock moves; stopped before the store closes.
+	var clockMoved <-chan struct{}
+	if mode != nil {
+		ch, unwatch := mode.Clock.Watch()
+		defer unwatch()
+		clockMoved = ch
+	}
+	notifyCtx, stopNotifier := context.WithCancel(context.WithoutCancel(ctx))
+	notifierDone := make(chan struct{})
+	go func() {
+		defer close(notifierDone)
+		notifier.Run(notifyCtx, expiryInterval, now, clockMoved)
+	}()
+	defer func() {
+		stopNotifier()
+		<-notifierDone
+	}()
 
 	served := make(chan error, 1)
 	go func() {
