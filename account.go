@@ -130,6 +130,7 @@ type Store interface {
 	AuditStore
 	SignInStore
 	TeammateStore
+	MetadataStore
 	Exporter
 	Importer
 	Seeder

@@ -40,6 +40,33 @@ func (m MetadataImport) Apply(in Integration) Integration {
 	return in
 }
 
+// Imported returns the integration that importing m at now makes of old
+// (nil: a new integration, given id and accountID), and whether its own
+// fields changed, which is what moves LastUpdated and is audited.
+func (m MetadataImport) Imported(old *Integration, id string, accountID int64, now int64) (Integration, bool) {
+	if old == nil {
+		in := m.Apply(Integration{ID: id, AccountID: accountID, JITPersona: DefaultJITPersona, LastUpdated: now})
+		in.MetadataRefreshedAt, in.MetadataClaimedAt = now, now
+		return in, true
+	}
+	in := m.Apply(*old)
+	changed := in != *old
+	if changed {
+		in.LastUpdated = now
+	}
+	in.MetadataRefreshedAt, in.MetadataError, in.MetadataClaimedAt = now, "", now
+	return in, changed
+}
+
+// Validate reports what stops m from creating (create) or updating an
+// integration, as ValidateCreate and Validate do for the API's requests.
+func (m MetadataImport) Validate(create bool) error {
+	if create {
+		return m.Update().ValidateCreate()
+	}
+	return m.Update().Validate()
+}
+
 // MetadataStore keeps what integrations read from their IdPs' metadata.
 type MetadataStore interface {
 	// ImportMetadata creates an integration from m (id "") or updates the
@@ -63,5 +90,31 @@ type MetadataStore interface {
 	ClaimMetadataRefreshes(ctx context.Context, due, now int64, limit int) ([]Integration, error)
 }
 
-// MaxMetadataErrorLength bounds a stored refresh failure message.
-const MaxMetadataErrorLength = 512
+// TruncateMetadataError makes a failure message storable: valid UTF-8 with
+// no NUL, at most MaxLoginTraceText bytes, as login trace messages are.
+func TruncateMetadataError(s string) string { return boundText(s) }
+
+// CertificateChanges is the rule of a metadata import for an integration's
+// certificates: of published, those held lacks are added (each once); of
+// held, the enabled ones published lacks are disabled. A certificate is the
+// same when its canonical PEM is, as the duplicate rule has it.
+func CertificateChanges(held []Certificate, published []X509) (adds []X509, disables []Certificate) {
+	have := make(map[string]bool, len(held))
+	for _, c := range held {
+		have[c.PEM] = true
+	}
+	want := make(map[string]bool, len(published))
+	for _, x := range published {
+		want[x.PEM] = true
+		if !have[x.PEM] {
+			have[x.PEM] = true
+			adds = append(adds, x)
+		}
+	}
+	for _, c := range held {
+		if c.Enabled && !want[c.PEM] {
+			disables = append(disables, c)
+		}
+	}
+	return adds, disables
+}

@@ -329,3 +329,24 @@ func (s *Store) DeleteTeammate(ctx context.Context, accountID int64, username st
 func (s *Store) ProvisionTeammate(ctx context.Context, t ssod.Teammate, now int64) (*ssod.Teammate, bool, error) {
 	return s.store.ProvisionTeammate(ctx, t, now)
 }
+
+// ImportMetadata implements ssod.MetadataStore. It may disable any of the
+// integration's certificates, so the whole cache is dropped (imports are
+// rare: a request, or one scheduled refresh per integration in hours).
+func (s *Store) ImportMetadata(ctx context.Context, accountID int64, id string, m ssod.MetadataImport, now int64) (*ssod.Integration, error) {
+	in, err := s.store.ImportMetadata(ctx, accountID, id, m, now)
+	s.Invalidate()
+	return in, err
+}
+
+// RecordMetadataFailure implements ssod.MetadataStore; it changes no
+// certificate.
+func (s *Store) RecordMetadataFailure(ctx context.Context, accountID int64, id, message string) error {
+	return s.store.RecordMetadataFailure(ctx, accountID, id, message)
+}
+
+// ClaimMetadataRefreshes implements ssod.MetadataStore; it changes no
+// certificate.
+func (s *Store) ClaimMetadataRefreshes(ctx context.Context, due, now int64, limit int) ([]ssod.Integration, error) {
+	return s.store.ClaimMetadataRefreshes(ctx, due, now, limit)
+}
