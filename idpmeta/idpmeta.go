@@ -94,11 +94,11 @@ func (im *Importer) Read(ctx context.Context, src Source) (ssod.IdPMetadata, err
 
 // reason is an outbound error without its package prefix, for a client.
 func reason(err error) string {
-	switch {
-	case errors.Is(err, outbound.ErrTooLarge):
+	if errors.Is(err, outbound.ErrTooLarge) {
 		return fmt.Sprintf("the document is larger than %d bytes", saml.MaxMetadataSize)
 	}
-	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "outbound: "), "GET: ")
+	msg := strings.TrimPrefix(err.Error(), outbound.ErrForbidden.Error()+": ")
+	return strings.TrimPrefix(strings.TrimPrefix(msg, "outbound: "), "GET: ")
 }
 
 // Refresh reads the metadata URL of in again and imports it. A failure

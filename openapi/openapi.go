@@ -39,7 +39,8 @@ func Document() ([]byte, error) {
 		"Errors 404, 405, 413 and 415 use SsoErrorResponse. " +
 		"SAML sign-in (the paths under /v3/public/sso/saml, and the login traces) is ssod's own. " +
 		"Integrations carry jit_provisioning, jit_persona and signing_valid_until; PATCH of an SSO teammate changes only the fields sent. GET /v3/teammates, GET and DELETE /v3/teammates/{username} " +
-		"come from SendGrid's Teammates API file (MIT), for SSO teammates, with the error array for every failure."
+		"come from SendGrid's Teammates API file (MIT), for SSO teammates, with the error array for every failure. " +
+		"Integrations can be made from IdP metadata (the paths under /v3/sso/integrations/…/metadata) and carry metadata_url, metadata_refreshed_at and metadata_error."
 
 	paths := doc["paths"].(map[string]any)
 	components := doc["components"].(map[string]any)
@@ -87,6 +88,7 @@ func Document() ([]byte, error) {
 		}
 	}
 	addSignIn(paths, schemas, errorResponse)
+	addMetadata(paths, schemas, errorResponse)
 	if err := addTeammates(paths, schemas, components, errorResponse); err != nil {
 		return nil, err
 	}
