@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/ssod/ssod"
 )
@@ -159,6 +160,74 @@ var metadataTests = []test{
 		}
 		if later, err := e.s.ClaimMetadataRefreshes(e.ctx, now+10, now+30, 10); err != nil || len(later) != 3 {
 			e.t.Errorf("claims once due again: %d, %v", len(later), err)
+		}
+	}},
+	{"SnapshotKeepsMetadata", func(e *env) {
+		url := "https://idp.example.com/metadata"
+		m := metadataImport("okta", &url, 1)
+		m.Name, m.Enabled = ptr("Okta"), ptr(true)
+		in, err := e.s.ImportMetadata(e.ctx, e.alice.ID, "", m, now)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if err := e.s.RecordMetadataFailure(e.ctx, e.alice.ID, in.ID, "down"); err != nil {
+			e.t.Fatal(err)
+		}
+		want := e.getIntegration(e.alice.ID, in.ID)
+		snap, err := e.s.Export(e.ctx)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		dst := e.newStore(e.t)
+		if err := dst.Import(e.ctx, snap); err != nil {
+			e.t.Fatal(err)
+		}
+		got, err := dst.GetIntegration(e.ctx, e.alice.ID, in.ID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		wantEqual(e.t, "the copy", *got, want)
+	}},
+	{"ConcurrentClaimsTakeEachOnce", func(e *env) {
+		url := "https://idp.example.com/metadata"
+		const n = 12
+		for i := range n {
+			m := metadataImport(strconv.Itoa(i), &url, i)
+			m.Name, m.Enabled = ptr(strconv.Itoa(i)), ptr(true)
+			if _, err := e.s.ImportMetadata(e.ctx, e.alice.ID, "", m, now); err != nil {
+				e.t.Fatal(err)
+			}
+		}
+		var mu sync.Mutex
+		claimed := map[string]int{}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for {
+					got, err := e.s.ClaimMetadataRefreshes(e.ctx, now, now+10, 2)
+					if err != nil {
+						e.t.Error(err)
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, in := range got {
+						claimed[in.ID]++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(claimed) != n {
+			e.t.Errorf("%d integrations claimed, want %d", len(claimed), n)
+		}
+		for id, times := range claimed {
+			if times != 1 {
+				e.t.Errorf("integration %s claimed %d times", id, times)
+			}
 		}
 	}},
 }
