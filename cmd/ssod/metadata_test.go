@@ -21,8 +21,9 @@ const simpleSAMLphpWWW = "/usr/share/simplesamlphp/www"
 // startSimpleSAMLphp runs SimpleSAMLphp (Debian's package) as a SAML IdP on a
 // free loopback port with PHP's built-in server, its configuration in a
 // temporary folder, signing with current and announcing next (a rollover:
-// new_certificate). It returns the IdP's base URL.
-func startSimpleSAMLphp(t *testing.T, current, next testcert.Cert) string {
+// new_certificate). It returns the IdP's base URL and a function that
+// rewrites its hosted metadata to publish only signing (the rollover done).
+func startSimpleSAMLphp(t *testing.T, current, next testcert.Cert) (string, func(signing string)) {
 	t.Helper()
 	php, err := exec.LookPath("php")
 	_, statErr := os.Stat(filepath.Join(simpleSAMLphpWWW, "saml2/idp/metadata.php"))
@@ -54,6 +55,7 @@ func startSimpleSAMLphp(t *testing.T, current, next testcert.Cert) string {
 		"cert/idp.crt":  current.PEM,
 		"cert/idp.key":  current.KeyPEM(t),
 		"cert/next.crt": next.PEM,
+		"cert/next.key": next.KeyPEM(t),
 		"config/config.php": fmt.Sprintf(`<?php
 $config = [
   'baseurlpath' => '%[1]s/',
@@ -74,9 +76,7 @@ $config = [
 		"config/authsources.php": `<?php
 $config = ['admin' => ['core:AdminPassword'], 'users' => ['exampleauth:UserPass', 'alice:pw' => ['uid' => ['alice']]]];
 `,
-		"metadata/saml20-idp-hosted.php": fmt.Sprintf(`<?php
-$metadata['%s/idp'] = ['host' => '__DEFAULT__', 'privatekey' => 'idp.key', 'certificate' => 'idp.crt', 'new_certificate' => 'next.crt', 'auth' => 'users'];
-`, base),
+		"metadata/saml20-idp-hosted.php": hosted(base, "idp", `, 'new_certificate' => 'next.crt'`),
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
@@ -97,7 +97,11 @@ $metadata['%s/idp'] = ['host' => '__DEFAULT__', 'privatekey' => 'idp.key', 'cert
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return base
+				return base, func(signing string) {
+					if err := os.WriteFile(filepath.Join(dir, "metadata/saml20-idp-hosted.php"), []byte(hosted(base, signing, "")), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 		}
 		if time.Now().After(deadline) {
@@ -107,15 +111,26 @@ $metadata['%s/idp'] = ['host' => '__DEFAULT__', 'privatekey' => 'idp.key', 'cert
 	}
 }
 
+// hosted is SimpleSAMLphp's hosted IdP metadata, signing with the key pair
+// cert/NAME.key and cert/NAME.crt, with extra PHP array members.
+func hosted(base, name, extra string) string {
+	return fmt.Sprintf(`<?php
+$metadata['%s/idp'] = ['host' => '__DEFAULT__', 'privatekey' => '%s.key', 'certificate' => '%s.crt'%s, 'auth' => 'users'];
+`, base, name, name, extra)
+}
+
 // TestSimpleSAMLphpMetadata imports the metadata a live SimpleSAMLphp IdP
 // publishes, with two signing certificates (a rollover), through `ssod
 // serve --allow-private-urls`, every answer checked against the OpenAPI
-// documents.
+// documents; then the IdP completes the rollover and, once the test clock
+// has moved past --metadata-refresh, the server's own loop reads it again.
 func TestSimpleSAMLphpMetadata(t *testing.T) {
 	current := testcert.New(t, testcert.Options{CommonName: "ssp current", RSABits: 2048})
 	next := testcert.New(t, testcert.Options{CommonName: "ssp next", RSABits: 2048})
-	base := startSimpleSAMLphp(t, current, next)
-	ts := startServer(t, "", "--allow-private-urls")
+	rememberSecret(current.PEM)
+	rememberSecret(next.PEM)
+	base, rollOver := startSimpleSAMLphp(t, current, next)
+	ts := startServer(t, ":memory:", "--allow-private-urls", "--test-mode", "--metadata-refresh", "1m")
 	c := ts.client(ts.Key)
 	r := c.do("POST", "/v3/sso/integrations/metadata", map[string]any{"name": "SimpleSAMLphp", "enabled": true, "metadata_url": base + "/saml2/idp/metadata.php"})
 	if r.Status != 200 {
@@ -142,6 +157,36 @@ func TestSimpleSAMLphpMetadata(t *testing.T) {
 	}
 	if len(certs) != 2 || !enabled[current.PEM] || !enabled[next.PEM] {
 		t.Fatalf("%d certificates (current enabled: %v, next enabled: %v), want the current and the next one, enabled", len(certs), enabled[current.PEM], enabled[next.PEM])
+	}
+
+	// The rollover completes: the IdP publishes only the next certificate.
+	// Nothing changes until the interval has passed on the server's clock.
+	rollOver("next")
+	admin := ts.client("")
+	if r := admin.do("POST", "/_ssod/clock", map[string]any{"advance_seconds": 120}); r.Status != 200 {
+		t.Fatalf("advance the clock: %d %s", r.Status, r.Body)
+	}
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		certs := decode[[]struct {
+			PublicCertificate string `json:"public_certificate"`
+			Enabled           bool
+		}](t, c.do("GET", "/v3/sso/integrations/"+id+"/certificates", nil))
+		enabled := map[string]bool{}
+		for _, c := range certs {
+			enabled[c.PublicCertificate] = c.Enabled
+		}
+		if len(certs) == 2 && !enabled[current.PEM] && enabled[next.PEM] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduled refresh did not disable the retired certificate: current enabled %v, next enabled %v\n%s",
+				enabled[current.PEM], enabled[next.PEM], ts.Logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(ts.Logs.String(), `msg="idp metadata refreshed"`) {
+		t.Error("the scheduled refresh was not logged")
 	}
 
 	// Without --allow-private-urls the same URL is refused, naming the field.
