@@ -147,16 +147,20 @@ func TestSimpleSAMLphpMetadata(t *testing.T) {
 		t.Error("metadata_refreshed_at is null after an import")
 	}
 	id := got["id"].(string)
-	certs := decode[[]struct {
-		PublicCertificate string `json:"public_certificate"`
-		Enabled           bool
-	}](t, c.do("GET", "/v3/sso/integrations/"+id+"/certificates", nil))
-	enabled := map[string]bool{}
-	for _, c := range certs {
-		enabled[c.PublicCertificate] = c.Enabled
+	// states maps each of the integration's certificates to whether it is enabled.
+	states := func() map[string]bool {
+		certs := decode[[]struct {
+			PublicCertificate string `json:"public_certificate"`
+			Enabled           bool
+		}](t, c.do("GET", "/v3/sso/integrations/"+id+"/certificates", nil))
+		enabled := map[string]bool{}
+		for _, c := range certs {
+			enabled[c.PublicCertificate] = c.Enabled
+		}
+		return enabled
 	}
-	if len(certs) != 2 || !enabled[current.PEM] || !enabled[next.PEM] {
-		t.Fatalf("%d certificates (current enabled: %v, next enabled: %v), want the current and the next one, enabled", len(certs), enabled[current.PEM], enabled[next.PEM])
+	if enabled := states(); len(enabled) != 2 || !enabled[current.PEM] || !enabled[next.PEM] {
+		t.Fatalf("%d certificates (current enabled: %v, next enabled: %v), want the current and the next one, enabled", len(enabled), enabled[current.PEM], enabled[next.PEM])
 	}
 
 	// The rollover completes: the IdP publishes only the next certificate.
@@ -168,15 +172,8 @@ func TestSimpleSAMLphpMetadata(t *testing.T) {
 	}
 	deadline := time.Now().Add(40 * time.Second)
 	for {
-		certs := decode[[]struct {
-			PublicCertificate string `json:"public_certificate"`
-			Enabled           bool
-		}](t, c.do("GET", "/v3/sso/integrations/"+id+"/certificates", nil))
-		enabled := map[string]bool{}
-		for _, c := range certs {
-			enabled[c.PublicCertificate] = c.Enabled
-		}
-		if len(certs) == 2 && !enabled[current.PEM] && enabled[next.PEM] {
+		enabled := states()
+		if len(enabled) == 2 && !enabled[current.PEM] && enabled[next.PEM] {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -185,7 +182,7 @@ func TestSimpleSAMLphpMetadata(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if !strings.Contains(ts.Logs.String(), `msg="idp metadata refreshed"`) {
+	if !strings.Contains(ts.settledLogs(), `msg="idp metadata refreshed"`) {
 		t.Error("the scheduled refresh was not logged")
 	}
 
