@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/idpmeta"
 	"github.com/ssod/ssod/internal/testcert"
 	"github.com/ssod/ssod/outbound"
 )
@@ -240,8 +241,8 @@ func TestMetadataURLRefresh(t *testing.T) {
 		t.Errorf("after a scheduled success: error %v, refreshed %v", in["metadata_error"], in["metadata_refreshed_at"])
 	}
 	evs, _ = a.ks.store.ListAuditEvents(ctx, a.ks.account, 1)
-	if len(evs) != 1 || evs[0].Operation != ssod.AuditCertificateUpdate || evs[0].KeyID != "" {
-		t.Errorf("the scheduled refresh's audit event: %+v, want a certificate.update with no key", evs)
+	if len(evs) != 1 || evs[0].Operation != ssod.AuditCertificateUpdate || evs[0].KeyID != idpmeta.RefreshKeyID || evs[0].ActorAccountID != 0 {
+		t.Errorf("the scheduled refresh's audit event: %+v, want a certificate.update by key id %s, no account", evs, idpmeta.RefreshKeyID)
 	}
 
 	// New XML replaces the URL; another account's integration is 404.
@@ -270,6 +271,27 @@ func TestMetadataURLPolicy(t *testing.T) {
 		srv.ServeHTTP(w, req)
 		if w.Code != 400 || !strings.Contains(w.Body.String(), `"field":"metadata_url"`) {
 			t.Errorf("%s: %d %s, want 400 on metadata_url", url, w.Code, w.Body)
+		}
+	}
+}
+
+// TestMetadataRoutes: the literal path beside /v3/sso/integrations/{id}
+// answers 405 with its own Allow for other methods, and the integration
+// paths keep theirs.
+func TestMetadataRoutes(t *testing.T) {
+	a := newMetadataAPI(t)
+	for _, tc := range []struct{ method, path, allow string }{
+		{"GET", "/v3/sso/integrations/metadata", "POST"},
+		{"DELETE", "/v3/sso/integrations/metadata", "POST"},
+		{"GET", "/v3/sso/integrations/00000000-0000-4000-8000-000000000000/metadata", "POST"},
+		{"PUT", "/v3/sso/integrations/00000000-0000-4000-8000-000000000000", "GET, PATCH, DELETE, HEAD"},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		req.Header.Set("Authorization", "Bearer "+a.ks.key)
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, req)
+		if w.Code != 405 || w.Header().Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d Allow %q, want 405 Allow %q", tc.method, tc.path, w.Code, w.Header().Get("Allow"), tc.allow)
 		}
 	}
 }

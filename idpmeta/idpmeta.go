@@ -154,8 +154,13 @@ func (im *Importer) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
+// RefreshKeyID is the key id the audit trail shows for scheduled refreshes,
+// which no account's key makes (as a seed's changes show "seed").
+const RefreshKeyID = "metadata-refresh"
+
 // RunOnce claims and refreshes the integrations due now, batch by batch.
 func (im *Importer) RunOnce(ctx context.Context, every time.Duration) {
+	ctx = ssod.WithActor(ctx, ssod.Actor{KeyID: RefreshKeyID})
 	for ctx.Err() == nil {
 		now := im.now().Unix()
 		due, err := im.store.ClaimMetadataRefreshes(ctx, now-int64(every/time.Second), now, claimBatch)
