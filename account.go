@@ -132,6 +132,7 @@ type Store interface {
 	SignInStore
 	TeammateStore
 	ExpiryWebhookStore
+	MetadataStore
 	Exporter
 	Importer
 	Seeder

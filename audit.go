@@ -88,7 +88,8 @@ func auditSummary(v any) string {
 			CompletedIntegration bool   `json:"completed_integration"`
 			JITProvisioning      bool   `json:"jit_provisioning"`
 			JITPersona           string `json:"jit_persona"`
-		}{o.Name, o.Enabled, o.SigninURL, o.SignoutURL, o.EntityID, o.CompletedIntegration, o.JITProvisioning, o.JITPersona}
+			MetadataURL          string `json:"metadata_url,omitempty"`
+		}{o.Name, o.Enabled, o.SigninURL, o.SignoutURL, o.EntityID, o.CompletedIntegration, o.JITProvisioning, o.JITPersona, o.MetadataURL}
 	case *Certificate:
 		if o == nil {
 			return ""

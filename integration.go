@@ -27,6 +27,18 @@ type Integration struct {
 	JITProvisioning bool
 	JITPersona      string // one of Personas; DefaultJITPersona unless set
 	LastUpdated     int64  // Unix seconds of the last change
+	// MetadataURL is where the IdP publishes its metadata, re-read on a
+	// schedule; "" when the integration is not kept up to date from one.
+	MetadataURL string
+	// MetadataRefreshedAt is when metadata last configured the integration
+	// (Unix seconds); 0 never.
+	MetadataRefreshedAt int64
+	// MetadataError is why the last read of MetadataURL failed; "" after a
+	// success.
+	MetadataError string
+	// MetadataClaimedAt is when an instance last took the integration's
+	// scheduled refresh (Unix seconds).
+	MetadataClaimedAt int64
 }
 
 // DefaultJITPersona is the persona of an integration created without one:

@@ -27,6 +27,12 @@ type integrationJSON struct {
 	// SigningValidUntil is ssod's extension: when sign-in stops working
 	// (ssod.SigningHorizon), null when it already has.
 	SigningValidUntil *int64 `json:"signing_valid_until"`
+	// MetadataURL, MetadataRefreshedAt and MetadataError are ssod's
+	// extension for integrations made from IdP metadata (idpmeta): null
+	// when there is none.
+	MetadataURL         *string `json:"metadata_url"`
+	MetadataRefreshedAt *int64  `json:"metadata_refreshed_at"`
+	MetadataError       *string `json:"metadata_error"`
 }
 
 func (s *Server) integrationJSON(in *ssod.Integration, withCompleted bool, certs []ssod.Certificate) integrationJSON {
@@ -49,6 +55,15 @@ func (s *Server) integrationJSON(in *ssod.Integration, withCompleted bool, certs
 	}
 	if withCompleted {
 		out.CompletedIntegration = &in.CompletedIntegration
+	}
+	if in.MetadataURL != "" {
+		out.MetadataURL = &in.MetadataURL
+	}
+	if in.MetadataRefreshedAt != 0 {
+		out.MetadataRefreshedAt = &in.MetadataRefreshedAt
+	}
+	if in.MetadataError != "" {
+		out.MetadataError = &in.MetadataError
 	}
 	// The server's clock, so test mode's clock moves the horizon too.
 	if h, ok := ssod.SigningHorizon(certs, s.now().Unix()); ok {
@@ -134,12 +149,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request, c cal
 	if err != nil {
 		return storeFailed(err)
 	}
-	out, err := s.integrationResponse(r.Context(), in, si)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.writeIntegration(w, r, in, si)
 }
 
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, c caller) error {
@@ -190,12 +200,7 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request, c caller
 	if err != nil {
 		return storeFailed(err)
 	}
-	out, err := s.integrationResponse(r.Context(), in, si)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.writeIntegration(w, r, in, si)
 }
 
 func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request, c caller) error {
@@ -220,12 +225,7 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request, c cal
 	if err != nil {
 		return storeFailed(err)
 	}
-	out, err := s.integrationResponse(r.Context(), in, si)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.writeIntegration(w, r, in, si)
 }
 
 func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request, c caller) error {

@@ -20,6 +20,8 @@ func (s *Server) routes() {
 	r.api("GET /v3/sso/integrations/{integration_id}/certificates", ssod.ScopeSettingsRead, s.listCertificates)
 	r.api("GET /v3/sso/integrations/{id}/logins", ssod.ScopeSettingsRead, s.listLoginTraces)
 	r.api("GET /v3/sso/expiry-report", ssod.ScopeSettingsRead, s.expiryReport)
+	r.api("POST /v3/sso/integrations/metadata", ssod.ScopeSettingsCreate, s.createIntegrationFromMetadata)
+	r.api("POST /v3/sso/integrations/{id}/metadata", ssod.ScopeSettingsUpdate, s.updateIntegrationFromMetadata)
 
 	r.api("POST /v3/sso/certificates", ssod.ScopeSettingsCreate, s.createCertificate)
 	r.api("GET /v3/sso/certificates/{cert_id}", ssod.ScopeSettingsRead, s.getCertificate)
@@ -88,14 +90,52 @@ func (rt *router) finish() {
 			allow = append(allow, http.MethodHead)
 		}
 		allowHeader := strings.Join(allow, ", ")
-		// A pattern without a method matches only the methods the ones above
-		// do not, which is exactly the 405 case.
-		rt.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		notAllowed := func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allowHeader)
 			writeProblems(w, []*ssod.Error{ssod.Errorf(ssod.EMethodNotAllowed, "method %s is not allowed here; allowed: %s", r.Method, allowHeader)})
-		})
+		}
+		if !rt.shadows(path) {
+			// A pattern without a method matches only the methods the ones
+			// above do not, which is exactly the 405 case.
+			rt.mux.HandleFunc(path, notAllowed)
+			continue
+		}
+		// A literal path that a wildcard path also matches
+		// (/v3/sso/integrations/metadata and …/{id}): ServeMux refuses a
+		// pattern without a method beside it, so each other method is named.
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+			if !slices.Contains(allow, m) {
+				rt.mux.HandleFunc(m+" "+path, notAllowed)
+			}
+		}
 	}
 	rt.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblems(w, []*ssod.Error{ssod.Errorf(ssod.ENotFound, "no such path")})
 	})
+}
+
+// shadows reports whether path, a literal one, is also matched by another
+// registered path with a wildcard segment.
+func (rt *router) shadows(path string) bool {
+	if strings.Contains(path, "{") {
+		return false
+	}
+	segs := strings.Split(path, "/")
+	for _, other := range rt.paths {
+		osegs := strings.Split(other, "/")
+		if other == path || len(osegs) != len(segs) {
+			continue
+		}
+		match := true
+		for i, seg := range osegs {
+			if seg != segs[i] && !strings.HasPrefix(seg, "{") {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
+	"github.com/ssod/ssod/idpmeta"
 	"github.com/ssod/ssod/openapi"
 	"github.com/ssod/ssod/outbound"
 	"github.com/ssod/ssod/ratelimit"
@@ -86,6 +87,7 @@ type Server struct {
 	disk        *DiskCheck
 	test        *testmode.Mode // nil outside test mode
 	outbound    *outbound.Client
+	metadata    *idpmeta.Importer
 }
 
 // NewServer returns the API handler for cfg.
@@ -132,6 +134,7 @@ func NewServer(cfg Config) (*Server, error) {
 		signingAge = 0
 	}
 	s.metrics.registry.MustRegister(newSigningGauges(s.store, s.now, signingAge, s.log))
+	s.metadata = idpmeta.New(s.store, s.outbound, s.now, s.log)
 	s.keys = apikey.NewCache(s.store, max(cfg.KeyCacheTTL, 0), maxCachedKeys, s.now)
 	s.routes()
 	inner := cleanPathsOnly(s.mux)

@@ -41,7 +41,8 @@ func Document() ([]byte, error) {
 		"So is GET /v3/sso/expiry-report. " +
 		"Integrations carry jit_provisioning, jit_persona and signing_valid_until; PATCH of an SSO teammate changes only the fields sent. GET /v3/teammates, GET and DELETE /v3/teammates/{username} " +
 		"come from SendGrid's Teammates API file (MIT), for SSO teammates, with the error array for every failure. " +
-		"The expiry webhook (/v3/sso/expiry-webhook) and its events (ExpiryWebhookEvent) are ssod's own."
+		"The expiry webhook (/v3/sso/expiry-webhook) and its events (ExpiryWebhookEvent) are ssod's own. " +
+		"Integrations can be made from IdP metadata (the paths under /v3/sso/integrations/…/metadata) and carry metadata_url, metadata_refreshed_at and metadata_error."
 
 	paths := doc["paths"].(map[string]any)
 	components := doc["components"].(map[string]any)
@@ -91,6 +92,7 @@ func Document() ([]byte, error) {
 	addSignIn(paths, schemas, errorResponse)
 	addExpiryReport(paths, schemas, errorResponse)
 	addExpiryWebhook(paths, schemas, errorResponse)
+	addMetadata(paths, schemas, errorResponse)
 	if err := addTeammates(paths, schemas, components, errorResponse); err != nil {
 		return nil, err
 	}

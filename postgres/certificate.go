@@ -34,25 +34,32 @@ func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.C
 		if _, err := lockIntegration(ctx, tx, accountID, c.IntegrationID); err != nil {
 			return err
 		}
-		if err := checkRoom(ctx, tx, accountID, c.IntegrationID, c.PEM, 0, true); err != nil {
-			return err
-		}
-		err := tx.QueryRow(ctx,
-			`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
-			 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			accountID, c.IntegrationID, c.PEM, c.NotBefore, c.NotAfter, c.Enabled).Scan(&c.ID)
-		if isForeignKey(err) {
-			return ssod.ErrIntegrationNotYours() // not expected under the lock; kept as the mapping of last resort
-		}
-		if err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, accountID, ssod.AuditCertificateCreate, strconv.FormatInt(c.ID, 10), nil, &c)
+		return insertCertificate(ctx, tx, &c)
 	})
 	if err != nil {
 		return nil, wrap("create certificate", err)
 	}
 	return &c, nil
+}
+
+// insertCertificate stores c, a new certificate, giving it its id, and its
+// audit event, if its integration has room for it. The caller has locked the
+// integration (or made it in tx).
+func insertCertificate(ctx context.Context, tx pgx.Tx, c *ssod.Certificate) error {
+	if err := checkRoom(ctx, tx, c.AccountID, c.IntegrationID, c.PEM, 0, true); err != nil {
+		return err
+	}
+	err := tx.QueryRow(ctx,
+		`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
+		 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		c.AccountID, c.IntegrationID, c.PEM, c.NotBefore, c.NotAfter, c.Enabled).Scan(&c.ID)
+	if isForeignKey(err) {
+		return ssod.ErrIntegrationNotYours() // not expected under the lock; kept as the mapping of last resort
+	}
+	if err != nil {
+		return err
+	}
+	return recordAudit(ctx, tx, c.AccountID, ssod.AuditCertificateCreate, strconv.FormatInt(c.ID, 10), nil, c)
 }
 
 // GetCertificate implements ssod.CertificateStore.

@@ -156,7 +156,7 @@ func applySeed(ctx context.Context, tx pgx.Tx, sd *ssod.Seed, now int64) error {
 	for _, si := range sd.Integrations {
 		acct := accounts[si.Account]
 		integrationAccount[si.ID] = acct
-		got, err := scanIntegration(tx.QueryRow(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = $1`, si.ID))
+		got, err := scanIntegration(tx.QueryRow(ctx, `SELECT `+integrationRead+` FROM integrations WHERE id = $1`, si.ID))
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			var n int

@@ -20,7 +20,7 @@ func (s *Store) Export(ctx context.Context) (*ssod.Snapshot, error) {
 		if snap.Keys, err = list(ctx, tx, scanKey, `SELECT `+keyColumns+` FROM api_keys ORDER BY id`); err != nil {
 			return err
 		}
-		if snap.Integrations, err = list(ctx, tx, scanIntegration, `SELECT `+integrationColumns+` FROM integrations ORDER BY seq`); err != nil {
+		if snap.Integrations, err = list(ctx, tx, scanIntegration, `SELECT `+integrationRead+` FROM integrations ORDER BY seq`); err != nil {
 			return err
 		}
 		if snap.Certificates, err = list(ctx, tx, scanCertificate, `SELECT `+certificateColumns+` FROM certificates ORDER BY id`); err != nil {
@@ -100,9 +100,10 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 				k.ID, k.AccountID, k.Name, scopes, k.SecretHash, k.CreatedAt, k.RevokedAt)
 		}
 		for _, in := range snap.Integrations {
-			b.Queue(`INSERT INTO integrations (`+integrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			b.Queue(`INSERT INTO integrations (`+integrationRead+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 				in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
-				in.EntityID, in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona)
+				in.EntityID, in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona,
+				in.MetadataURL, in.MetadataRefreshedAt, in.MetadataError, in.MetadataClaimedAt)
 		}
 		for _, c := range snap.Certificates {
 			b.Queue(`INSERT INTO certificates (`+certificateColumns+`) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7)`,

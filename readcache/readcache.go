@@ -378,3 +378,24 @@ func (s *Store) FinishExpiryEvent(ctx context.Context, id int64, token string, a
 func (s *Store) ListExpiryEvents(ctx context.Context, accountID int64) ([]ssod.ExpiryEvent, error) {
 	return s.store.ListExpiryEvents(ctx, accountID)
 }
+
+// ImportMetadata implements ssod.MetadataStore. It may disable any of the
+// integration's certificates, so the whole cache is dropped (imports are
+// rare: a request, or one scheduled refresh per integration in hours).
+func (s *Store) ImportMetadata(ctx context.Context, accountID int64, id string, m ssod.MetadataImport, now int64) (*ssod.Integration, error) {
+	in, err := s.store.ImportMetadata(ctx, accountID, id, m, now)
+	s.Invalidate()
+	return in, err
+}
+
+// RecordMetadataFailure implements ssod.MetadataStore; it changes no
+// certificate.
+func (s *Store) RecordMetadataFailure(ctx context.Context, accountID int64, id, message string) error {
+	return s.store.RecordMetadataFailure(ctx, accountID, id, message)
+}
+
+// ClaimMetadataRefreshes implements ssod.MetadataStore; it changes no
+// certificate.
+func (s *Store) ClaimMetadataRefreshes(ctx context.Context, due, now int64, limit int) ([]ssod.Integration, error) {
+	return s.store.ClaimMetadataRefreshes(ctx, due, now, limit)
+}

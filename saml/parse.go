@@ -48,24 +48,8 @@ type Response struct {
 // and exactly one when the status is Success, and that one a child of the Response. Every
 // error is an *Error with Code ErrMalformed.
 func Parse(xml []byte) (*Response, error) {
-	if len(xml) > MaxSize {
-		return nil, errorf(ErrMalformed, "the XML is %d bytes, more than the %d allowed", len(xml), MaxSize)
-	}
-	xml = bytes.TrimPrefix(xml, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(xml) {
-		return nil, errorf(ErrMalformed, "the XML is not valid UTF-8")
-	}
-	doc := etree.NewDocument()
-	doc.ReadSettings = etree.ReadSettings{PreserveDuplicateAttrs: true, MaxDepth: MaxDepth}
-	if err := doc.ReadFromBytes(xml); err != nil {
-		return nil, errorf(ErrMalformed, "the XML is not well-formed: %s", quote(err.Error()))
-	}
-	root, err := documentElement(doc)
+	root, w, err := readXML(xml, MaxSize)
 	if err != nil {
-		return nil, err
-	}
-	w := walker{ids: map[string]bool{}}
-	if err := w.walk(root, defaultScope, 1); err != nil {
 		return nil, err
 	}
 
@@ -123,6 +107,33 @@ func Parse(xml []byte) (*Response, error) {
 		}
 	}
 	return r, nil
+}
+
+// readXML reads a document of at most max bytes under the rules Parse states (UTF-8, no DTD,
+// namespace-well-formed, bounded depth, unique IDs) and returns its root and what the walk
+// collected. Every error is an *Error with Code ErrMalformed.
+func readXML(xml []byte, max int) (*etree.Element, *walker, error) {
+	if len(xml) > max {
+		return nil, nil, errorf(ErrMalformed, "the XML is %d bytes, more than the %d allowed", len(xml), max)
+	}
+	xml = bytes.TrimPrefix(xml, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(xml) {
+		return nil, nil, errorf(ErrMalformed, "the XML is not valid UTF-8")
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings = etree.ReadSettings{PreserveDuplicateAttrs: true, MaxDepth: MaxDepth}
+	if err := doc.ReadFromBytes(xml); err != nil {
+		return nil, nil, errorf(ErrMalformed, "the XML is not well-formed: %s", quote(err.Error()))
+	}
+	root, err := documentElement(doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &walker{ids: map[string]bool{}}
+	if err := w.walk(root, defaultScope, 1); err != nil {
+		return nil, nil, err
+	}
+	return root, w, nil
 }
 
 // StatusOK reports whether the Response's top-level StatusCode is Success (check 3).

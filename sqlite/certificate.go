@@ -28,33 +28,37 @@ func (s *Store) CreateCertificate(ctx context.Context, accountID int64, u ssod.C
 	// check and the write one atomic step: no row when it is not the
 	// account's, and no window in which it could be deleted in between.
 	// The single writer makes the room check and the insert one step too.
-	err := s.write(ctx, op, func(tx *sql.Tx) error {
-		if err := checkRoom(ctx, tx, accountID, c.IntegrationID, c.PEM, 0, true); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
-			 SELECT account_id, id, ?, ?, ?, ? FROM integrations WHERE id = ? AND account_id = ?`,
-			c.PEM, c.NotBefore, c.NotAfter, c.Enabled, c.IntegrationID, accountID)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return ssod.ErrIntegrationNotYours()
-		}
-		if c.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, accountID, ssod.AuditCertificateCreate, strconv.FormatInt(c.ID, 10), nil, &c)
-	})
+	err := s.write(ctx, op, func(tx *sql.Tx) error { return insertCertificate(ctx, tx, &c) })
 	if err != nil {
 		return nil, wrap(op, err)
 	}
 	return &c, nil
+}
+
+// insertCertificate stores c, a new certificate, giving it its id, and its
+// audit event, if its integration is its account's and has room for it.
+func insertCertificate(ctx context.Context, tx *sql.Tx, c *ssod.Certificate) error {
+	if err := checkRoom(ctx, tx, c.AccountID, c.IntegrationID, c.PEM, 0, true); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO certificates (account_id, integration_id, public_certificate, not_before, not_after, enabled)
+		 SELECT account_id, id, ?, ?, ?, ? FROM integrations WHERE id = ? AND account_id = ?`,
+		c.PEM, c.NotBefore, c.NotAfter, c.Enabled, c.IntegrationID, c.AccountID)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ssod.ErrIntegrationNotYours()
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return recordAudit(ctx, tx, c.AccountID, ssod.AuditCertificateCreate, strconv.FormatInt(c.ID, 10), nil, c)
 }
 
 // checkRoom refuses to put a certificate with pem into one of the account's

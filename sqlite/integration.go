@@ -11,10 +11,15 @@ import (
 
 const integrationColumns = `id, account_id, name, enabled, signin_url, signout_url, entity_id, completed_integration, last_updated, jit_provisioning, jit_persona`
 
+// integrationRead is what reads select: integrationColumns, which inserts
+// name, and the metadata columns, which inserts leave at their defaults.
+const integrationRead = integrationColumns + `, metadata_url, metadata_refreshed_at, metadata_error, metadata_claimed_at`
+
 func scanIntegration(r scanner) (ssod.Integration, error) {
 	var in ssod.Integration
 	err := r.Scan(&in.ID, &in.AccountID, &in.Name, &in.Enabled, &in.SigninURL, &in.SignoutURL,
-		&in.EntityID, &in.CompletedIntegration, &in.LastUpdated, &in.JITProvisioning, &in.JITPersona)
+		&in.EntityID, &in.CompletedIntegration, &in.LastUpdated, &in.JITProvisioning, &in.JITPersona,
+		&in.MetadataURL, &in.MetadataRefreshedAt, &in.MetadataError, &in.MetadataClaimedAt)
 	return in, err
 }
 
@@ -25,37 +30,42 @@ func (s *Store) CreateIntegration(ctx context.Context, accountID int64, u ssod.I
 	}
 	in := u.Apply(ssod.Integration{ID: ssod.NewIntegrationID(), AccountID: accountID, JITPersona: ssod.DefaultJITPersona, LastUpdated: now})
 	const op = "create integration"
-	err := s.write(ctx, op, func(tx *sql.Tx) error {
-		// The single writer makes the count and the insert one step.
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM integrations WHERE account_id = ?`, accountID).Scan(&n); err != nil {
-			return err
-		}
-		if n >= ssod.MaxIntegrationsPerAccount {
-			return ssod.ErrTooManyIntegrations()
-		}
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
-			in.EntityID, in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona)
-		if isForeignKey(err) {
-			return ssod.Errorf(ssod.ENotFound, "account %d does not exist", accountID)
-		}
-		if err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, accountID, ssod.AuditIntegrationCreate, in.ID, nil, &in)
-	})
+	err := s.write(ctx, op, func(tx *sql.Tx) error { return insertIntegration(ctx, tx, &in) })
 	if err != nil {
 		return nil, wrap(op, err)
 	}
 	return &in, nil
 }
 
+// insertIntegration stores in, a new integration, and its audit event, if
+// its account has room.
+func insertIntegration(ctx context.Context, tx *sql.Tx, in *ssod.Integration) error {
+	// The single writer makes the count and the insert one step.
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM integrations WHERE account_id = ?`, in.AccountID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= ssod.MaxIntegrationsPerAccount {
+		return ssod.ErrTooManyIntegrations()
+	}
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO integrations (`+integrationRead+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL,
+		in.EntityID, in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona,
+		in.MetadataURL, in.MetadataRefreshedAt, in.MetadataError, in.MetadataClaimedAt)
+	if isForeignKey(err) {
+		return ssod.Errorf(ssod.ENotFound, "account %d does not exist", in.AccountID)
+	}
+	if err != nil {
+		return err
+	}
+	return recordAudit(ctx, tx, in.AccountID, ssod.AuditIntegrationCreate, in.ID, nil, in)
+}
+
 // ListIntegrations implements ssod.IntegrationStore.
 func (s *Store) ListIntegrations(ctx context.Context, accountID int64) ([]ssod.Integration, error) {
 	ins, err := list(ctx, s.reads, scanIntegration,
-		`SELECT `+integrationColumns+` FROM integrations WHERE account_id = ? ORDER BY seq`, accountID)
+		`SELECT `+integrationRead+` FROM integrations WHERE account_id = ? ORDER BY seq`, accountID)
 	if err != nil {
 		return nil, wrap("list integrations", err)
 	}
@@ -75,7 +85,7 @@ func (s *Store) GetIntegration(ctx context.Context, accountID int64, id string) 
 // reader or a write transaction. Another account's is reported as missing.
 func getIntegration(ctx context.Context, q querier, accountID int64, id string) (ssod.Integration, error) {
 	in, err := scanIntegration(q.QueryRowContext(ctx,
-		`SELECT `+integrationColumns+` FROM integrations WHERE id = ? AND account_id = ?`, id, accountID))
+		`SELECT `+integrationRead+` FROM integrations WHERE id = ? AND account_id = ?`, id, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return in, ssod.ErrIntegrationNotFound(id)
 	}
@@ -96,13 +106,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id strin
 			return nil // nothing changes: no write, no audit event, last_updated kept
 		}
 		in.LastUpdated = now
-		_, err = tx.ExecContext(ctx,
-			`UPDATE integrations SET name = ?, enabled = ?, signin_url = ?, signout_url = ?, entity_id = ?,
-			     completed_integration = ?, last_updated = ?, jit_provisioning = ?, jit_persona = ?
-			 WHERE id = ? AND account_id = ?`,
-			in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID,
-			in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona, id, accountID)
-		if err != nil {
+		if err := updateIntegrationRow(ctx, tx, &in); err != nil {
 			return err
 		}
 		return recordAudit(ctx, tx, accountID, ssod.AuditIntegrationUpdate, id, &old, &in)
@@ -111,6 +115,19 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID int64, id strin
 		return nil, wrap(op, err)
 	}
 	return &in, nil
+}
+
+// updateIntegrationRow writes every field of in to its row.
+func updateIntegrationRow(ctx context.Context, tx *sql.Tx, in *ssod.Integration) error {
+	_, err := tx.ExecContext(ctx,
+		`UPDATE integrations SET name = ?, enabled = ?, signin_url = ?, signout_url = ?, entity_id = ?,
+		     completed_integration = ?, last_updated = ?, jit_provisioning = ?, jit_persona = ?,
+		     metadata_url = ?, metadata_refreshed_at = ?, metadata_error = ?, metadata_claimed_at = ?
+		 WHERE id = ? AND account_id = ?`,
+		in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID,
+		in.CompletedIntegration, in.LastUpdated, in.JITProvisioning, in.JITPersona,
+		in.MetadataURL, in.MetadataRefreshedAt, in.MetadataError, in.MetadataClaimedAt, in.ID, in.AccountID)
+	return err
 }
 
 // DeleteIntegration implements ssod.IntegrationStore.

@@ -94,7 +94,7 @@ func applySeed(ctx context.Context, tx *sql.Tx, sd *ssod.Seed, now int64) error 
 	for _, si := range sd.Integrations {
 		acct := accounts[si.Account]
 		integrationAccount[si.ID] = acct
-		got, err := scanIntegration(tx.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, si.ID))
+		got, err := scanIntegration(tx.QueryRowContext(ctx, `SELECT `+integrationRead+` FROM integrations WHERE id = ?`, si.ID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			var n int

@@ -16,7 +16,7 @@ const pruneBatch = 4
 // FindIntegration implements ssod.SignInStore.
 func (s *Store) FindIntegration(ctx context.Context, id string) (*ssod.Integration, error) {
 	in, err := scanIntegration(s.reads.QueryRowContext(ctx,
-		`SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, id))
+		`SELECT `+integrationRead+` FROM integrations WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ssod.ErrIntegrationNotFound(id)
 	}

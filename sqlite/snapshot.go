@@ -20,7 +20,7 @@ func (s *Store) Export(ctx context.Context) (*ssod.Snapshot, error) {
 		if snap.Keys, err = list(ctx, tx, scanKey, `SELECT `+keyColumns+` FROM api_keys ORDER BY id`); err != nil {
 			return err
 		}
-		if snap.Integrations, err = list(ctx, tx, scanIntegration, `SELECT `+integrationColumns+` FROM integrations ORDER BY seq`); err != nil {
+		if snap.Integrations, err = list(ctx, tx, scanIntegration, `SELECT `+integrationRead+` FROM integrations ORDER BY seq`); err != nil {
 			return err
 		}
 		if snap.Certificates, err = list(ctx, tx, scanCertificate, `SELECT `+certificateColumns+` FROM certificates ORDER BY id`); err != nil {
@@ -86,9 +86,9 @@ func (s *Store) Import(ctx context.Context, snap *ssod.Snapshot) error {
 			}
 		}
 		for _, in := range snap.Integrations {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationRead+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				in.ID, in.AccountID, in.Name, in.Enabled, in.SigninURL, in.SignoutURL, in.EntityID, in.CompletedIntegration, in.LastUpdated,
-				in.JITProvisioning, in.JITPersona); err != nil {
+				in.JITProvisioning, in.JITPersona, in.MetadataURL, in.MetadataRefreshedAt, in.MetadataError, in.MetadataClaimedAt); err != nil {
 				return err
 			}
 		}

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Seed", seedTests},
 		{"Expiry", expiryTests},
 		{"ExpiryWebhook", expiryWebhookTests},
+		{"Metadata", metadataTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

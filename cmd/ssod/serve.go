@@ -23,6 +23,7 @@ import (
 	"github.com/ssod/ssod/apikey"
 	"github.com/ssod/ssod/expirywebhook"
 	"github.com/ssod/ssod/httpapi"
+	"github.com/ssod/ssod/idpmeta"
 	"github.com/ssod/ssod/outbound"
 	"github.com/ssod/ssod/ratelimit"
 	"github.com/ssod/ssod/seed"
@@ -75,6 +76,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	samlSHA1 := envString(fs, getenv, "saml-allow-sha1", "SSOD_SAML_ALLOW_SHA1", "false", "accept SAML signatures and digests with SHA-1 (true or false)")
 	samlRateLimit := envString(fs, getenv, "saml-rate-limit", "SSOD_SAML_RATE_LIMIT", defaultSAMLRateLimit, "requests per client address per window on the public SAML paths, N/DURATION or off")
 	allowPrivateURLs := fs.Bool("allow-private-urls", false, "let tenant-given URLs (expiry webhooks, IdP metadata) be http or reach loopback, private and link-local addresses: for tests and private networks only")
+	metadataRefresh := fs.Duration("metadata-refresh", 12*time.Hour, "how often the IdP metadata URLs of integrations are read again (at least 1m)")
 	trustedProxies := envString(fs, getenv, "trusted-proxies", "SSOD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For names the client (for --saml-rate-limit)")
 	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
@@ -122,6 +124,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	minFree, err := parseSize(*minFreeDisk)
 	if err != nil {
 		return fmt.Errorf("--min-free-disk: %w", err)
+	}
+	if *metadataRefresh < time.Minute {
+		return fmt.Errorf("--metadata-refresh %s: want at least 1m", *metadataRefresh)
 	}
 	samlCfg, samlLimits, err := parseSAMLFlags(*samlSkew, *samlSHA1, *samlRateLimit, *trustedProxies)
 	if err != nil {
@@ -230,6 +235,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Scheduled IdP metadata refreshes run beside the server until shutdown
+	// begins; an import under way finishes its transaction first.
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
+	refreshed := make(chan struct{})
+	go func() {
+		defer close(refreshed)
+		idpmeta.New(store, outboundClient, now, logger).Run(refreshCtx, *metadataRefresh)
+	}()
+	defer func() { stopRefresh(); <-refreshed }()
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: *headerTimeout,

@@ -28,6 +28,9 @@ const (
 	// SAMLCorpora is the folder of public SAML responses with its
 	// MANIFEST.json (see the README's Tests section).
 	SAMLCorpora = "SSOD_TEST_SAML_CORPORA"
+	// IdPMetadata is the folder of real IdP metadata documents (see the
+	// README's Tests section).
+	IdPMetadata = "SSOD_TEST_IDP_METADATA"
 )
 
 // CI reports whether the tests run under CI (CI=true, as CI services set
