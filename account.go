@@ -130,6 +130,7 @@ type Store interface {
 	AuditStore
 	SignInStore
 	TeammateStore
+	ConsoleStore
 	Exporter
 	Importer
 	Seeder

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"SignIn", signInTests},
 		{"Teammates", teammateTests},
 		{"Seed", seedTests},
+		{"Console", consoleTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
