@@ -19,6 +19,7 @@ import (
 
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
+	"github.com/ssod/ssod/console"
 	"github.com/ssod/ssod/httpapi"
 	"github.com/ssod/ssod/outbound"
 	"github.com/ssod/ssod/ratelimit"
@@ -67,6 +68,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	samlSHA1 := envString(fs, getenv, "saml-allow-sha1", "SSOD_SAML_ALLOW_SHA1", "false", "accept SAML signatures and digests with SHA-1 (true or false)")
 	samlRateLimit := envString(fs, getenv, "saml-rate-limit", "SSOD_SAML_RATE_LIMIT", defaultSAMLRateLimit, "requests per client address per window on the public SAML paths, N/DURATION or off")
 	allowPrivateURLs := fs.Bool("allow-private-urls", false, "let tenant-given URLs (expiry webhooks, IdP metadata) be http or reach loopback, private and link-local addresses: for tests and private networks only")
+	consoleOn := fs.Bool("console", true, "serve the web console under /console (false: API only)")
+	consoleIdle := fs.Duration("console-idle-timeout", console.DefaultIdleTimeout, "a console session unused this long ends")
+	consoleLifetime := fs.Duration("console-session-lifetime", console.DefaultLifetime, "a console session ends this long after sign-in, used or not")
 	trustedProxies := envString(fs, getenv, "trusted-proxies", "SSOD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For names the client (for --saml-rate-limit)")
 	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
@@ -204,6 +208,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		defer closeLimiter()
 	}
+	var con httpapi.Console
+	if *consoleOn {
+		c, err := console.New(console.Config{Store: store, PublicURL: *publicURL, Now: now, Logger: logger,
+			IdleTimeout: *consoleIdle, Lifetime: *consoleLifetime})
+		if err != nil {
+			return err
+		}
+		con = c
+	}
 	api, err := httpapi.NewServer(httpapi.Config{
 		Store:       store,
 		Limiter:     limiter,
@@ -215,6 +228,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TestMode:    mode,
 		SAML:        samlCfg,
 		Outbound:    outbound.New(outbound.Policy{AllowPrivate: *allowPrivateURLs}),
+		Console:     con,
 	})
 	if err != nil {
 		return err
