@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -242,3 +243,29 @@ func TestSSOSignInBoundToItsBrowser(t *testing.T) {
 		t.Errorf("unknown email: %d", p.status)
 	}
 }
+
+func TestEveryPageRenders(t *testing.T) {
+	h := newHarness(t)
+	in := h.integrationWithIdP()
+	b := h.browser()
+	b.signInWithKey(h.key)
+	certs, err := h.store.ListCertificates(context.Background(), h.account, in.ID)
+	if err != nil || len(certs) != 1 {
+		t.Fatal(certs, err)
+	}
+	for _, path := range []string{"/console/integrations", "/console/integrations/" + in.ID, "/console/integrations/" + in.ID + "/delete",
+		"/console/certificates/" + strconv.FormatInt(certs[0].ID, 10) + "/delete", "/console/teammates", "/console/teammates/jane@example.com",
+		"/console/teammates/jane@example.com/delete", "/console/audit"} {
+		p := b.get(path)
+		if p.status != http.StatusOK || !strings.Contains(p.body, "</main>") {
+			t.Errorf("GET %s: %d: %.300s", path, p.status, p.body)
+		}
+	}
+	for _, path := range []string{"/console/integrations/" + missingID, "/console/teammates/nobody@example.com", "/console/certificates/999/delete", "/console/nothing"} {
+		if p := b.get(path); p.status != http.StatusNotFound {
+			t.Errorf("GET %s: %d", path, p.status)
+		}
+	}
+}
+
+const missingID = "00000000-0000-4000-8000-000000000000"

@@ -110,7 +110,9 @@ const idpEntityID = "https://idp.test/entity"
 func newTestIdP(t *testing.T, h *harness) *testIdP {
 	cert := testcert.New(t, testcert.Options{CommonName: "Test IdP signing", NotBefore: h.now.Add(-time.Hour), NotAfter: h.now.Add(20 * 24 * time.Hour)})
 	idp := &testIdP{cert: cert, signer: samltest.NewSigner(cert), nameID: "jane@example.com"}
-	idp.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	idp.srv = httptest.NewServer(mux)
+	mux.HandleFunc("GET /sso", func(w http.ResponseWriter, r *http.Request) {
 		req := samltest.ParseRedirect(t, idp.srv.URL+r.URL.RequestURI())
 		resp := samltest.Valid(idpEntityID, req.ACSURL, h.clock())
 		resp.NameID = idp.nameID
@@ -121,7 +123,7 @@ func newTestIdP(t *testing.T, h *harness) *testIdP {
 <form method="post" action="%s"><input type="hidden" name="SAMLResponse" value="%s"><input type="hidden" name="RelayState" value="%s">
 <noscript><button>Continue</button></noscript></form></body></html>`,
 			html.EscapeString(req.ACSURL), samltest.Encode(signed), html.EscapeString(req.RelayState))
-	}))
+	})
 	t.Cleanup(idp.srv.Close)
 	return idp
 }

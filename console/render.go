@@ -34,6 +34,11 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if data == nil {
 		data = map[string]any{}
 	}
+	for _, k := range []string{"Errors", "CertErrors"} {
+		if _, ok := data[k]; !ok {
+			data[k] = map[string]string{} // templates index them unconditionally
+		}
+	}
 	data["S"] = s
 	data["Page"] = name
 	data["Path"] = r.URL.Path
