@@ -87,15 +87,34 @@ func TestBrowserStory(t *testing.T) {
 		}
 		return s
 	}
+	// focused is the id (or class) of the element that has the focus.
+	focused := func() string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id || document.activeElement.className`))
+		if err != nil {
+			t.Fatalf("read the focus: %v", err)
+		}
+		return s
+	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	id := func(s string) chromedp.ID { return chromedp.ID(s) }
 
 	run("open", chromedp.EmulateViewport(1100, 800),
 		chromedp.Navigate(base+"/console"), chromedp.WaitVisible(id("key")), shot("signin"))
 
-	run("sign in with the key", chromedp.SendKeys(id("key"), h.key),
-		chromedp.Click(css(`form[action="/console/signin/key"] button`)),
-		chromedp.WaitVisible(id("new-h")))
+	// The keyboard alone: Tab reaches the skip link first, Enter submits.
+	run("tab", chromedp.KeyEvent("\t"))
+	if got := focused(); got != "skip" {
+		t.Errorf("the first Tab focuses %q, want the skip link", got)
+	}
+	run("sign in with the key", chromedp.SendKeys(id("key"), h.key+"\r"), chromedp.WaitVisible(id("new-h")))
+
+	// A refused form puts the focus on its first field in error.
+	run("submit an empty integration", chromedp.Click(css(`form[action="/console/integrations"] button[type=submit]`)),
+		chromedp.WaitVisible(id("name-error")))
+	if got := focused(); got != "name" {
+		t.Errorf("after a refused form the focus is on %q, want the name field", got)
+	}
 
 	run("create an integration",
 		chromedp.SendKeys(id("name"), "Test IdP"),
@@ -121,15 +140,15 @@ func TestBrowserStory(t *testing.T) {
 		t.Errorf("certificate shown as %q", got)
 	}
 
-	run("copy the single sign-on URL", chromedp.Click(css(`button[data-copy="sso-url"]`)))
+	run("copy the single sign-on URL", chromedp.WaitVisible(css(`button[data-copy="sso-url"]`)), chromedp.Click(css(`button[data-copy="sso-url"]`)))
 	if got, want := clipboard(), base+"/v3/public/sso/saml/response/id/"+inID; got != want {
 		t.Errorf("clipboard holds %q, want %q", got, want)
 	}
-	run("copy the audience URL", chromedp.Click(css(`button[data-copy="audience-url"]`)))
+	run("copy the audience URL", chromedp.WaitVisible(css(`button[data-copy="audience-url"]`)), chromedp.Click(css(`button[data-copy="audience-url"]`)))
 	if got, want := clipboard(), base+"/v3/public/sso/saml/response/id/"+inID; got != want {
 		t.Errorf("clipboard holds %q, want %q", got, want)
 	}
-	run("copy the metadata URL", chromedp.Click(css(`button[data-copy="metadata-url"]`)))
+	run("copy the metadata URL", chromedp.WaitVisible(css(`button[data-copy="metadata-url"]`)), chromedp.Click(css(`button[data-copy="metadata-url"]`)))
 	if got, want := clipboard(), base+"/v3/public/sso/saml/metadata/id/"+inID; got != want {
 		t.Errorf("clipboard holds %q, want %q", got, want)
 	}
