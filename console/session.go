@@ -364,7 +364,8 @@ func (c *Console) SignedIn(w http.ResponseWriter, r *http.Request, integrationID
 	if !ok {
 		return false
 	}
-	ctx := r.Context()
+	ctx, cancel := detached(r)
+	defer cancel()
 	verified, err := c.store.VerifyConsoleSignIn(ctx, hashToken(state), integrationID, username, c.now().Unix())
 	if err != nil {
 		c.fail(w, r, nil, err)
@@ -378,12 +379,23 @@ func (c *Console) SignedIn(w http.ResponseWriter, r *http.Request, integrationID
 	return true
 }
 
+// detached is the request's context without its cancellation, for the
+// writes of an SSO sign-in: once the sign-in is used up, a client that
+// leaves must not leave it without its session.
+func detached(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), writeTimeout)
+}
+
+// writeTimeout bounds those writes.
+const writeTimeout = 10 * time.Second
+
 var errSignInUnknown = ssod.Errorf(ssod.EForbidden, "this sign-in was not started here, has already been used, or took longer than 10 minutes; start again")
 
 // finishSSO turns a verified sign-in into a session, in the browser that
 // started it only.
 func (c *Console) finishSSO(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, cancel := detached(r)
+	defer cancel()
 	p, err := c.store.TakeConsoleSignIn(ctx, hashToken(r.URL.Query().Get("state")), c.now().Unix())
 	if ssod.CodeOf(err) == ssod.ENotFound {
 		c.fail(w, r, nil, errSignInUnknown)
