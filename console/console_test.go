@@ -269,3 +269,68 @@ func TestEveryPageRenders(t *testing.T) {
 }
 
 const missingID = "00000000-0000-4000-8000-000000000000"
+
+// TestChangesReachTheStore runs every change the pages offer and reads the
+// result back from the store.
+func TestChangesReachTheStore(t *testing.T) {
+	h := newHarness(t)
+	in := h.integrationWithIdP()
+	ctx := context.Background()
+	b := h.browser()
+	tok := b.signInWithKey(h.key)
+	certs, _ := h.store.ListCertificates(ctx, h.account, in.ID)
+	certPath := "/console/certificates/" + strconv.FormatInt(certs[0].ID, 10)
+	steps := []struct {
+		path string
+		form url.Values
+	}{
+		{"/console/integrations/" + in.ID + "/enabled", url.Values{"enabled": {"false"}}},
+		{"/console/integrations/" + in.ID, url.Values{"name": {"Renamed"}, "signin_url": {"https://idp.example/sso"},
+			"signout_url": {"https://idp.example/slo"}, "entity_id": {"e2"}, "jit_provisioning": {"on"}, "jit_persona": {"developer"}}},
+		{certPath + "/enabled", url.Values{"enabled": {"false"}}},
+		{"/console/teammates/jane@example.com", url.Values{"first_name": {"Janet"}, "last_name": {"Doe"}, "access": {"marketer"}}},
+		{"/console/teammates", url.Values{"email": {"max@example.com"}, "first_name": {"Max"}, "last_name": {"M"}, "access": {"scopes"}, "scopes": {"sso.settings.read\nteammates.read"}}},
+	}
+	for _, s := range steps {
+		s.form.Set("csrf", tok)
+		if p := b.post(s.path, s.form); p.status != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d: %.400s", s.path, p.status, p.body)
+		}
+	}
+	got, err := h.store.GetIntegration(ctx, h.account, in.ID)
+	if err != nil || got.Enabled || got.Name != "Renamed" || got.EntityID != "e2" || !got.JITProvisioning || got.JITPersona != "developer" {
+		t.Errorf("integration after the changes: %+v, %v", got, err)
+	}
+	if c, err := h.store.GetCertificate(ctx, h.account, certs[0].ID); err != nil || c.Enabled {
+		t.Errorf("certificate after disabling: %+v, %v", c, err)
+	}
+	if tm, err := h.store.GetTeammate(ctx, h.account, "jane@example.com"); err != nil || tm.FirstName != "Janet" || tm.Persona != "marketer" || tm.IsAdmin {
+		t.Errorf("teammate after the edit: %+v, %v", tm, err)
+	}
+	if tm, err := h.store.GetTeammate(ctx, h.account, "max@example.com"); err != nil || strings.Join(tm.Scopes, ",") != "sso.settings.read,teammates.read" {
+		t.Errorf("new teammate: %+v, %v", tm, err)
+	}
+	// A persona and scopes at once are refused by the API's rule, next to the field.
+	p := b.post("/console/teammates", url.Values{"csrf": {tok}, "email": {"x@example.com"}, "first_name": {"X"}, "last_name": {"Y"}, "access": {"nope"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="scopes-error"`) {
+		t.Errorf("unknown persona: %d", p.status)
+	}
+	for _, path := range []string{certPath + "/delete", "/console/teammates/max@example.com/delete", "/console/integrations/" + in.ID + "/delete"} {
+		if p := b.post(path, url.Values{"csrf": {tok}}); p.status != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d", path, p.status)
+		}
+	}
+	if _, err := h.store.GetIntegration(ctx, h.account, in.ID); ssod.CodeOf(err) != ssod.ENotFound {
+		t.Errorf("integration after delete: %v", err)
+	}
+	if _, err := h.store.GetTeammate(ctx, h.account, "max@example.com"); ssod.CodeOf(err) != ssod.ENotFound {
+		t.Errorf("teammate after delete: %v", err)
+	}
+	// A private key pasted as a certificate is refused and not shown back.
+	in2 := h.integrationWithIdPNamed("Second")
+	key := h.idp.cert.KeyPEM(t)
+	p = b.postMultipart("/console/integrations/"+in2.ID+"/certificates", map[string]string{"csrf": tok, "public_certificate": key})
+	if p.status != http.StatusBadRequest || strings.Contains(p.body, "PRIVATE KEY") || !strings.Contains(p.body, `id="cert-error"`) {
+		t.Errorf("private key paste: %d, echoed: %v", p.status, strings.Contains(p.body, "PRIVATE KEY"))
+	}
+}

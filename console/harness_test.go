@@ -1,9 +1,11 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -179,6 +181,19 @@ func (b *browser) post(path string, form url.Values) page {
 	return b.do(req)
 }
 
+func (b *browser) postMultipart(path string, fields map[string]string) page {
+	b.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.abs(path), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.do(req)
+}
+
 func (b *browser) abs(path string) string {
 	if strings.HasPrefix(path, "http") {
 		return path
@@ -247,8 +262,16 @@ func (b *browser) ssoStart(email string) url.Values {
 // and the SSO teammate jane@example.com.
 func (h *harness) integrationWithIdP() *ssod.Integration {
 	h.t.Helper()
+	in := h.integrationWithIdPNamed("Test IdP")
+	h.teammate("jane@example.com", true)
+	return in
+}
+
+// integrationWithIdPNamed creates an enabled integration trusting the test IdP.
+func (h *harness) integrationWithIdPNamed(name string) *ssod.Integration {
+	h.t.Helper()
 	ctx := ssod.WithActor(context.Background(), ssod.Actor{AccountID: h.account, KeyID: "test"})
-	name, yes, url, entity := "Test IdP", true, h.idp.srv.URL+"/sso", idpEntityID
+	yes, url, entity := true, h.idp.srv.URL+"/sso", idpEntityID
 	in, err := h.store.CreateIntegration(ctx, h.account, ssod.IntegrationUpdate{Name: &name, Enabled: &yes, SigninURL: &url, SignoutURL: &url, EntityID: &entity}, h.now.Unix())
 	if err != nil {
 		h.t.Fatal(err)
@@ -260,7 +283,6 @@ func (h *harness) integrationWithIdP() *ssod.Integration {
 	if _, err := h.store.CreateCertificate(ctx, h.account, ssod.CertificateUpdate{IntegrationID: &in.ID, X509: &x}); err != nil {
 		h.t.Fatal(err)
 	}
-	h.teammate("jane@example.com", true)
 	return in
 }
 
