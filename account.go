@@ -133,6 +133,7 @@ type Store interface {
 	TeammateStore
 	ExpiryWebhookStore
 	MetadataStore
+	ConsoleStore
 	Exporter
 	Importer
 	Seeder

@@ -51,6 +51,11 @@ func (s *Server) routes() {
 	if s.test != nil {
 		s.testRoutes(r)
 	}
+	if s.console != nil {
+		r.public("GET /console", s.console)
+		r.public("GET /console/", s.console)
+		r.public("POST /console/", s.console)
+	}
 
 	r.finish()
 }

@@ -50,6 +50,18 @@ type Config struct {
 	// Collectors are more metrics to serve at /metrics (the expiry
 	// webhook's deliveries).
 	Collectors []prometheus.Collector
+
+	// Console, when set, is served under /console and told of every
+	// verified browser sign-in (package console).
+	Console Console
+}
+
+// Console is the web console the API serves and hands verified sign-ins to.
+type Console interface {
+	http.Handler
+	// SignedIn is told of a sign-in the ACS accepted; when its relayState
+	// names one the console started, it answers the browser and reports true.
+	SignedIn(w http.ResponseWriter, r *http.Request, integrationID, username, relayState string) bool
 }
 
 // SAMLConfig is how ssod serves sign-ins (README, "SAML sign-in").
@@ -88,6 +100,7 @@ type Server struct {
 	test        *testmode.Mode // nil outside test mode
 	outbound    *outbound.Client
 	metadata    *idpmeta.Importer
+	console     Console // nil when the console is off
 }
 
 // NewServer returns the API handler for cfg.
@@ -110,6 +123,7 @@ func NewServer(cfg Config) (*Server, error) {
 		disk:        cfg.Disk,
 		test:        cfg.TestMode,
 		outbound:    cfg.Outbound,
+		console:     cfg.Console,
 	}
 	if s.outbound == nil {
 		s.outbound = outbound.New(outbound.Policy{})

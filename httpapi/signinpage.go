@@ -84,6 +84,9 @@ func nonEmpty(s string) *string {
 // signedIn answers an accepted sign-in: the JSON body to a client that asks for JSON, a
 // page saying the same to a browser.
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, in *ssod.Integration, res signInResult) {
+	if s.console != nil && res.teammate != nil && !wantsJSON(r) && s.console.SignedIn(w, r, in.ID, res.teammate.Username, res.relayState) {
+		return
+	}
 	body := signInBody(in, res)
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, body)

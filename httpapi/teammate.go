@@ -169,11 +169,6 @@ func (o object) subuserAccess(name string, dst **[]ssod.SubuserAccess, errs *sso
 	*dst = &out
 }
 
-// teammateFromUpdate builds the teammate a create request describes.
-func teammateFromUpdate(accountID int64, u ssod.TeammateUpdate) ssod.Teammate {
-	return u.Apply(ssod.Teammate{AccountID: accountID, Username: *u.Email})
-}
-
 // errTeammateNotFound is the one answer for a username that names none of
 // the caller's teammates.
 var errTeammateNotFound = ssod.Errorf(ssod.ENotFound, "teammate not found")
@@ -210,11 +205,8 @@ func (s *Server) createTeammate(w http.ResponseWriter, r *http.Request, c caller
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	if errs := persona.Grant(&u); len(errs) > 0 {
-		return errs
-	}
-	t := teammateFromUpdate(c.AccountID, u)
-	if err := t.Validate(); err != nil {
+	t, err := persona.NewTeammate(c.AccountID, u)
+	if err != nil {
 		return err
 	}
 	created, err := s.store.CreateTeammate(r.Context(), t, s.now().Unix())

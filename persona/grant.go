@@ -53,3 +53,17 @@ func Grant(u *ssod.TeammateUpdate) ssod.Errors {
 	}
 	return nil
 }
+
+// NewTeammate is the teammate a create request u (which passed
+// ValidateCreate) makes in the account: its permission fields granted, then
+// the whole teammate checked. The API and the console both create through it.
+func NewTeammate(accountID int64, u ssod.TeammateUpdate) (ssod.Teammate, error) {
+	if errs := Grant(&u); len(errs) > 0 {
+		return ssod.Teammate{}, errs
+	}
+	t := u.Apply(ssod.Teammate{AccountID: accountID, Username: *u.Email})
+	if err := t.Validate(); err != nil {
+		return ssod.Teammate{}, err
+	}
+	return t, nil
+}

@@ -186,7 +186,7 @@ func TestTablesLiveInTheDSNSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"accepted_assertions", "accounts", "api_keys", "audit_events", "authn_requests", "cache_members",
-		"certificates", "expiry_events", "expiry_states", "expiry_webhooks", "integrations", "login_trace_counters", "login_traces",
+		"certificates", "console_sessions", "console_signins", "expiry_events", "expiry_states", "expiry_webhooks", "integrations", "login_trace_counters", "login_traces",
 		"schema_migrations", "teammate_subusers", "teammates", "webhook_signing_keys"}
 	if !reflect.DeepEqual(tables, want) {
 		t.Errorf("schema %s holds tables %v, want %v", schema, tables, want)

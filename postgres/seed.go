@@ -17,10 +17,10 @@ import (
 const seedTables = `accounts, api_keys, integrations, certificates, audit_events, teammates, teammate_subusers`
 
 // resetTables are seedTables and what sign-in remembers of them.
-const resetTables = seedTables + `, authn_requests, accepted_assertions, login_trace_counters, login_traces`
+const resetTables = seedTables + `, console_sessions, console_signins, authn_requests, accepted_assertions, login_trace_counters, login_traces`
 
 // resetOrder is resetTables, each before the tables it refers to.
-var resetOrder = []string{"teammate_subusers", "teammates", "login_traces", "login_trace_counters", "accepted_assertions", "authn_requests",
+var resetOrder = []string{"console_sessions", "console_signins", "teammate_subusers", "teammates", "login_traces", "login_trace_counters", "accepted_assertions", "authn_requests",
 	"certificates", "integrations", "api_keys", "audit_events", "accounts"}
 
 // identities are the identity columns of resetTables, which a reset

@@ -399,3 +399,40 @@ func (s *Store) RecordMetadataFailure(ctx context.Context, accountID int64, id, 
 func (s *Store) ClaimMetadataRefreshes(ctx context.Context, due, now int64, limit int) ([]ssod.Integration, error) {
 	return s.store.ClaimMetadataRefreshes(ctx, due, now, limit)
 }
+
+// The console's sessions and sign-ins touch no certificate: passed through.
+
+// CreateConsoleSession implements ssod.ConsoleStore.
+func (s *Store) CreateConsoleSession(ctx context.Context, cs ssod.ConsoleSession) error {
+	return s.store.CreateConsoleSession(ctx, cs)
+}
+
+// GetConsoleSession implements ssod.ConsoleStore.
+func (s *Store) GetConsoleSession(ctx context.Context, tokenHash string) (*ssod.ConsoleSession, error) {
+	return s.store.GetConsoleSession(ctx, tokenHash)
+}
+
+// TouchConsoleSession implements ssod.ConsoleStore.
+func (s *Store) TouchConsoleSession(ctx context.Context, tokenHash string, now int64) error {
+	return s.store.TouchConsoleSession(ctx, tokenHash, now)
+}
+
+// DeleteConsoleSession implements ssod.ConsoleStore.
+func (s *Store) DeleteConsoleSession(ctx context.Context, tokenHash string) error {
+	return s.store.DeleteConsoleSession(ctx, tokenHash)
+}
+
+// SaveConsoleSignIn implements ssod.ConsoleStore.
+func (s *Store) SaveConsoleSignIn(ctx context.Context, p ssod.ConsoleSignIn) error {
+	return s.store.SaveConsoleSignIn(ctx, p)
+}
+
+// VerifyConsoleSignIn implements ssod.ConsoleStore.
+func (s *Store) VerifyConsoleSignIn(ctx context.Context, stateHash, integrationID, username string, now int64) (bool, error) {
+	return s.store.VerifyConsoleSignIn(ctx, stateHash, integrationID, username, now)
+}
+
+// TakeConsoleSignIn implements ssod.ConsoleStore.
+func (s *Store) TakeConsoleSignIn(ctx context.Context, stateHash string, now int64) (*ssod.ConsoleSignIn, error) {
+	return s.store.TakeConsoleSignIn(ctx, stateHash, now)
+}

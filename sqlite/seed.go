@@ -22,7 +22,7 @@ func (s *Store) ApplySeed(ctx context.Context, sd *ssod.Seed, now int64) error {
 // children first. sqlite_sequence
 // is emptied with them, so AUTOINCREMENT counts from 1 again; accounts'
 // ids (a plain INTEGER PRIMARY KEY) restart by themselves once it is empty.
-var resetTables = []string{"teammate_subusers", "teammates", "login_traces", "accepted_assertions", "authn_requests",
+var resetTables = []string{"console_sessions", "console_signins", "teammate_subusers", "teammates", "login_traces", "accepted_assertions", "authn_requests",
 	"certificates", "integrations", "api_keys", "audit_events", "accounts"}
 
 // ResetTo implements ssod.Resetter. It is one write like any other, so the

@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ssod.Store) {
 		{"Expiry", expiryTests},
 		{"ExpiryWebhook", expiryWebhookTests},
 		{"Metadata", metadataTests},
+		{"Console", consoleTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ssod/ssod"
 	"github.com/ssod/ssod/apikey"
+	"github.com/ssod/ssod/console"
 	"github.com/ssod/ssod/expirywebhook"
 	"github.com/ssod/ssod/httpapi"
 	"github.com/ssod/ssod/idpmeta"
@@ -77,6 +78,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	samlRateLimit := envString(fs, getenv, "saml-rate-limit", "SSOD_SAML_RATE_LIMIT", defaultSAMLRateLimit, "requests per client address per window on the public SAML paths, N/DURATION or off")
 	allowPrivateURLs := fs.Bool("allow-private-urls", false, "let tenant-given URLs (expiry webhooks, IdP metadata) be http or reach loopback, private and link-local addresses: for tests and private networks only")
 	metadataRefresh := fs.Duration("metadata-refresh", 12*time.Hour, "how often the IdP metadata URLs of integrations are read again (at least 1m)")
+	consoleOn := fs.Bool("console", true, "serve the web console under /console (false: API only)")
+	consoleIdle := fs.Duration("console-idle-timeout", console.DefaultIdleTimeout, "a console session unused this long ends")
+	consoleLifetime := fs.Duration("console-session-lifetime", console.DefaultLifetime, "a console session ends this long after sign-in, used or not")
 	trustedProxies := envString(fs, getenv, "trusted-proxies", "SSOD_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For names the client (for --saml-rate-limit)")
 	if rest, err := parseArgs(fs, args, stdout); err != nil {
 		return err
@@ -219,6 +223,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	outboundClient := outbound.New(outbound.Policy{AllowPrivate: *allowPrivateURLs})
 	notifier := expirywebhook.New(store, outboundClient, logger)
+	var con httpapi.Console
+	if *consoleOn {
+		c, err := console.New(console.Config{Store: store, PublicURL: *publicURL, Now: now, Logger: logger,
+			IdleTimeout: *consoleIdle, Lifetime: *consoleLifetime})
+		if err != nil {
+			return err
+		}
+		con = c
+	}
 	api, err := httpapi.NewServer(httpapi.Config{
 		Store:       store,
 		Limiter:     limiter,
@@ -231,6 +244,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		SAML:        samlCfg,
 		Outbound:    outboundClient,
 		Collectors:  []prometheus.Collector{notifier.Collector()},
+		Console:     con,
 	})
 	if err != nil {
 		return err

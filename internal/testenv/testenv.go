@@ -8,6 +8,7 @@ package testenv
 import (
 	"context"
 	"os"
+	"os/exec"
 	"strconv"
 	"testing"
 	"time"
@@ -106,4 +107,21 @@ func Dir(t testing.TB, name, what string) string {
 		t.Fatalf("%s=%s is not a folder", name, dir)
 	}
 	return dir
+}
+
+// Program returns the path of the program named by its candidate paths or
+// names (the first found). When none is installed, t skips with a message
+// naming it and what it would have given, or fails under CI=true.
+func Program(t testing.TB, what string, candidates ...string) string {
+	t.Helper()
+	for _, c := range candidates {
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	if CI() {
+		t.Fatalf("%s not installed under CI=true: %s would be skipped, and CI must run them", candidates[0], what)
+	}
+	t.Skipf("%s not installed: %s skipped", candidates[0], what)
+	return ""
 }
