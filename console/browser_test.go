@@ -187,6 +187,7 @@ func TestBrowserStory(t *testing.T) {
 		chromedp.EmulateViewport(1100, 800))
 
 	run("audit trail", chromedp.Navigate(base+"/console/audit"), chromedp.WaitVisible(css("table")), shot("audit"))
+	run("expiry report", chromedp.Navigate(base+"/console/expiry"), chromedp.WaitVisible(css("table")), shot("expiry"))
 
 	run("sign out", chromedp.Click(css(".signout button")), chromedp.WaitVisible(id("email")))
 	run("signed out for good", chromedp.Navigate(base+"/console/integrations"), chromedp.WaitVisible(id("email")))

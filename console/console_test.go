@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -332,5 +333,35 @@ func TestChangesReachTheStore(t *testing.T) {
 	p = b.postMultipart("/console/integrations/"+in2.ID+"/certificates", map[string]string{"csrf": tok, "public_certificate": key})
 	if p.status != http.StatusBadRequest || strings.Contains(p.body, "PRIVATE KEY") || !strings.Contains(p.body, `id="cert-error"`) {
 		t.Errorf("private key paste: %d, echoed: %v", p.status, strings.Contains(p.body, "PRIVATE KEY"))
+	}
+}
+
+// The expiry report page rates integrations by the console's clock and the
+// window asked, and names a bad window next to its field.
+func TestExpiryPage(t *testing.T) {
+	h := newHarness(t)
+	in := h.integrationWithIdP()
+	b := h.browser()
+	b.signInWithKey(h.key)
+	certs, err := h.store.ListCertificates(context.Background(), h.account, in.ID)
+	if err != nil || len(certs) != 1 {
+		t.Fatal(certs, err)
+	}
+	p := b.get("/console/expiry")
+	if p.status != http.StatusOK || !strings.Contains(p.body, in.Name) || !strings.Contains(p.body, `aria-current="page">Certificate expiry`) {
+		t.Fatalf("GET /console/expiry: %d: %.500s", p.status, p.body)
+	}
+	// A window longer than the certificate has left flags it as expiring.
+	left := time.Duration(certs[0].NotAfter-h.now.Unix()) * time.Second
+	within := fmt.Sprintf("%dd", int(left/ssod.Day)+1)
+	if p := b.get("/console/expiry?within=" + within); !strings.Contains(p.body, ">expiring<") {
+		t.Errorf("within=%s: no expiring badge: %.800s", within, p.body)
+	}
+	if p := b.get("/console/expiry?within=0"); strings.Contains(p.body, ">expiring<") || !strings.Contains(p.body, ">ok<") {
+		t.Errorf("within=0: want ok: %.800s", p.body)
+	}
+	p = b.get("/console/expiry?within=soon")
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="within-error"`) {
+		t.Errorf("within=soon: %d, want 400 with the error by the field: %.800s", p.status, p.body)
 	}
 }

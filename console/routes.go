@@ -41,6 +41,7 @@ func (c *Console) routes() {
 	m.Handle("POST /console/teammates/{username}/delete", c.signedIn(ssod.ScopeTeammatesDelete, c.deleteTeammate))
 
 	m.Handle("GET /console/audit", c.signedIn(ssod.ScopeSettingsRead, c.audit))
+	m.Handle("GET /console/expiry", c.signedIn(ssod.ScopeSettingsRead, c.expiry))
 
 	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, ssod.Errorf(ssod.ENotFound, "There is no such page."))
