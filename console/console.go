@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/ssod/ssod"
+	"github.com/ssod/ssod/idpmeta"
+	"github.com/ssod/ssod/outbound"
 )
 
 //go:embed templates/*.html
@@ -52,6 +54,9 @@ type Config struct {
 	// session this long after sign-in.
 	IdleTimeout time.Duration
 	Lifetime    time.Duration
+	// Metadata reads IdP metadata for the import form, as the API does;
+	// nil reads it under the default, public-only outbound policy.
+	Metadata *idpmeta.Importer
 }
 
 // Console is the console's http.Handler. It also finishes the SSO sign-ins
@@ -65,6 +70,7 @@ type Console struct {
 	log       *slog.Logger
 	idle      time.Duration
 	lifetime  time.Duration
+	metadata  *idpmeta.Importer
 	pages     map[string]*template.Template
 	mux       *http.ServeMux
 }
@@ -80,6 +86,7 @@ func New(cfg Config) (*Console, error) {
 		idle:      cfg.IdleTimeout,
 		lifetime:  cfg.Lifetime,
 		mux:       http.NewServeMux(),
+		metadata:  cfg.Metadata,
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -92,6 +99,9 @@ func New(cfg Config) (*Console, error) {
 	}
 	if c.lifetime <= 0 {
 		c.lifetime = DefaultLifetime
+	}
+	if c.metadata == nil {
+		c.metadata = idpmeta.New(c.store, outbound.New(outbound.Policy{}), c.now, c.log)
 	}
 	var err error
 	if c.pages, err = parsePages(); err != nil {

@@ -365,3 +365,60 @@ func TestExpiryPage(t *testing.T) {
 		t.Errorf("within=soon: %d, want 400 with the error by the field: %.800s", p.status, p.body)
 	}
 }
+
+// The metadata import form creates the integration through the API's
+// importer and store call, and shows what is wrong next to its field: a
+// document with no signing certificate, and a URL the outbound policy
+// refuses (loopback), which ssod must not fetch.
+func TestMetadataImport(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	b.signInWithKey(h.key)
+	tok := csrf(t, b.get("/console/integrations"))
+	b64 := strings.Join(strings.Split(strings.TrimSpace(pemBody(h.idp.cert.PEM)), "\n"), "")
+	doc := `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.example.com/meta">
+<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>` + b64 + `</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/>
+</md:IDPSSODescriptor></md:EntityDescriptor>`
+	p := b.postMultipart("/console/integrations/metadata", map[string]string{"csrf": tok, "name": "From metadata", "enabled": "on", "metadata_xml": doc})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("import: %d, want 303 to the new integration: %.800s", p.status, p.body)
+	}
+	list, err := h.store.ListIntegrations(context.Background(), h.account)
+	if err != nil || len(list) != 1 || list[0].EntityID != "https://idp.example.com/meta" || list[0].SigninURL != "https://idp.example.com/sso" || !list[0].Enabled {
+		t.Fatalf("stored: %+v, %v", list, err)
+	}
+	certs, err := h.store.ListCertificates(context.Background(), h.account, list[0].ID)
+	if err != nil || len(certs) != 1 || !certs[0].Enabled {
+		t.Fatalf("certificates: %+v, %v", certs, err)
+	}
+
+	noCert := strings.Replace(doc, `use="signing"`, `use="encryption"`, 1)
+	p = b.postMultipart("/console/integrations/metadata", map[string]string{"csrf": tok, "name": "No cert", "metadata_xml": noCert})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="metadata_xml-error"`) || !strings.Contains(p.body, "signing certificate") {
+		t.Errorf("no signing certificate: %d: %.1200s", p.status, p.body)
+	}
+	p = b.postMultipart("/console/integrations/metadata", map[string]string{"csrf": tok, "name": "Loopback", "metadata_url": h.srv.URL + "/metadata"})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="metadata_url-error"`) {
+		t.Errorf("loopback URL: %d: %.1200s", p.status, p.body)
+	}
+	if list, _ := h.store.ListIntegrations(context.Background(), h.account); len(list) != 1 {
+		t.Errorf("refused imports stored something: %d integrations", len(list))
+	}
+	// Without the session's token nothing is imported.
+	if p := b.postMultipart("/console/integrations/metadata", map[string]string{"name": "x", "metadata_xml": doc}); p.status != http.StatusForbidden {
+		t.Errorf("no CSRF token: %d", p.status)
+	}
+}
+
+// pemBody is the base64 between a PEM block's armour lines.
+func pemBody(pem string) string {
+	var lines []string
+	for _, l := range strings.Split(pem, "\n") {
+		if !strings.HasPrefix(l, "-----") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}

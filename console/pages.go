@@ -63,6 +63,12 @@ func (c *Console) integrations(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 func (c *Console) showIntegrations(w http.ResponseWriter, r *http.Request, s *session, status int, f integrationForm, errs map[string]string) error {
+	return c.showIntegrationsWith(w, r, s, status, map[string]any{"Form": f, "Errors": errs})
+}
+
+// showIntegrationsWith renders the integrations page with data's forms
+// (either one filled in again after an error) and defaults for the rest.
+func (c *Console) showIntegrationsWith(w http.ResponseWriter, r *http.Request, s *session, status int, data map[string]any) error {
 	ctx := r.Context()
 	list, err := c.store.ListIntegrations(ctx, s.AccountID)
 	if err != nil {
@@ -80,7 +86,16 @@ func (c *Console) showIntegrations(w http.ResponseWriter, r *http.Request, s *se
 	for i, in := range list {
 		rows[i] = integrationRow{in, c.signing(by[in.ID])}
 	}
-	c.render(w, r, status, "integrations", s, map[string]any{"Title": "SSO integrations", "Rows": rows, "Form": f, "Errors": errs, "Personas": ssod.Personas()})
+	page := map[string]any{"Title": "SSO integrations", "Rows": rows, "Personas": ssod.Personas(),
+		"Form": integrationForm{Enabled: true, JITPersona: ssod.DefaultJITPersona}, "Errors": map[string]string{},
+		"Metadata": metadataForm{Enabled: true}, "MetadataErrors": map[string]string{}}
+	for k, v := range data {
+		if m, ok := v.(map[string]string); ok && len(m) == 0 {
+			continue // keep the empty default the template indexes
+		}
+		page[k] = v
+	}
+	c.render(w, r, status, "integrations", s, page)
 	return nil
 }
 

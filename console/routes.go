@@ -23,6 +23,7 @@ func (c *Console) routes() {
 	m.Handle("GET /console", c.signedIn("", c.home))
 	m.Handle("GET /console/integrations", c.signedIn(ssod.ScopeSettingsRead, c.integrations))
 	m.Handle("POST /console/integrations", c.signedIn(ssod.ScopeSettingsCreate, c.createIntegration))
+	m.Handle("POST /console/integrations/metadata", c.signedIn(ssod.ScopeSettingsCreate, c.importMetadata))
 	m.Handle("GET /console/integrations/{id}", c.signedIn(ssod.ScopeSettingsRead, c.integration))
 	m.Handle("POST /console/integrations/{id}", c.signedIn(ssod.ScopeSettingsUpdate, c.updateIntegration))
 	m.Handle("POST /console/integrations/{id}/enabled", c.signedIn(ssod.ScopeSettingsUpdate, c.enableIntegration))

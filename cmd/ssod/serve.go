@@ -226,6 +226,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var con httpapi.Console
 	if *consoleOn {
 		c, err := console.New(console.Config{Store: store, PublicURL: *publicURL, Now: now, Logger: logger,
+			Metadata:    idpmeta.New(store, outboundClient, now, logger),
 			IdleTimeout: *consoleIdle, Lifetime: *consoleLifetime})
 		if err != nil {
 			return err
