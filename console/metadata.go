@@ -57,9 +57,8 @@ func (c *Console) importMetadata(w http.ResponseWriter, r *http.Request, s *sess
 	if err == nil {
 		var md ssod.IdPMetadata
 		if md, err = c.metadata.Read(r.Context(), src); err == nil {
-			stored := f.URL // "" for XML
 			in, err = c.store.ImportMetadata(r.Context(), s.AccountID, "",
-				ssod.MetadataImport{Name: u.Name, Enabled: u.Enabled, URL: &stored, Metadata: md}, c.now().Unix())
+				ssod.MetadataImport{Name: u.Name, Enabled: u.Enabled, URL: src.StoredURL(), Metadata: md}, c.now().Unix())
 		}
 	}
 	if errs, ok := fieldErrors(err); ok {

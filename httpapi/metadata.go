@@ -51,13 +51,6 @@ func decodeMetadataRequest(w http.ResponseWriter, r *http.Request) (metadataRequ
 
 // storedURL is what an import records as the metadata URL: the one given,
 // or "" for pasted XML.
-func (m metadataRequest) storedURL() *string {
-	if m.source.URL != nil {
-		return m.source.URL
-	}
-	return new(string)
-}
-
 func (s *Server) createIntegrationFromMetadata(w http.ResponseWriter, r *http.Request, c caller) error {
 	si, err := wantsCompleted(r)
 	if err != nil {
@@ -84,7 +77,7 @@ func (s *Server) createIntegrationFromMetadata(w http.ResponseWriter, r *http.Re
 		return err
 	}
 	in, err := s.store.ImportMetadata(r.Context(), c.AccountID, "",
-		ssod.MetadataImport{Name: m.update.Name, Enabled: m.update.Enabled, URL: m.storedURL(), Metadata: md}, s.now().Unix())
+		ssod.MetadataImport{Name: m.update.Name, Enabled: m.update.Enabled, URL: m.source.StoredURL(), Metadata: md}, s.now().Unix())
 	if err != nil {
 		return storeFailed(err)
 	}
@@ -130,7 +123,7 @@ func (s *Server) updateIntegrationFromMetadata(w http.ResponseWriter, r *http.Re
 		return err
 	}
 	in, err = s.store.ImportMetadata(r.Context(), c.AccountID, id,
-		ssod.MetadataImport{Name: m.update.Name, Enabled: m.update.Enabled, URL: m.storedURL(), Metadata: md}, s.now().Unix())
+		ssod.MetadataImport{Name: m.update.Name, Enabled: m.update.Enabled, URL: m.source.StoredURL(), Metadata: md}, s.now().Unix())
 	if err != nil {
 		return storeFailed(err)
 	}

@@ -47,6 +47,8 @@ type Config struct {
 	// Outbound calls the URLs tenants give (expiry webhooks, IdP metadata);
 	// nil means outbound.New with the default, public-only policy.
 	Outbound *outbound.Client
+	// Metadata reads and imports IdP metadata; nil means one on Outbound.
+	Metadata *idpmeta.Importer
 	// Collectors are more metrics to serve at /metrics (the expiry
 	// webhook's deliveries).
 	Collectors []prometheus.Collector
@@ -148,7 +150,9 @@ func NewServer(cfg Config) (*Server, error) {
 		signingAge = 0
 	}
 	s.metrics.registry.MustRegister(newSigningGauges(s.store, s.now, signingAge, s.log))
-	s.metadata = idpmeta.New(s.store, s.outbound, s.now, s.log)
+	if s.metadata = cfg.Metadata; s.metadata == nil {
+		s.metadata = idpmeta.New(s.store, s.outbound, s.now, s.log)
+	}
 	s.keys = apikey.NewCache(s.store, max(cfg.KeyCacheTTL, 0), maxCachedKeys, s.now)
 	s.routes()
 	inner := cleanPathsOnly(s.mux)

@@ -55,6 +55,15 @@ type Source struct {
 	EntityID string
 }
 
+// StoredURL is the metadata URL an import from s keeps on the integration:
+// the URL read, or "" for pasted XML, which forgets a stored URL.
+func (s Source) StoredURL() *string {
+	if s.URL != nil {
+		return s.URL
+	}
+	return new(string)
+}
+
 // Read returns the metadata of src, checked as the integration API checks
 // its fields. Every error a client caused is an *ssod.Error (or
 // ssod.Errors) naming metadata_xml or metadata_url.

@@ -222,11 +222,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer closeLimiter()
 	}
 	outboundClient := outbound.New(outbound.Policy{AllowPrivate: *allowPrivateURLs})
+	// One importer for the API, the console and the refresh loop.
+	importer := idpmeta.New(store, outboundClient, now, logger)
 	notifier := expirywebhook.New(store, outboundClient, logger)
 	var con httpapi.Console
 	if *consoleOn {
 		c, err := console.New(console.Config{Store: store, PublicURL: *publicURL, Now: now, Logger: logger,
-			Metadata:    idpmeta.New(store, outboundClient, now, logger),
+			Metadata:    importer,
 			IdleTimeout: *consoleIdle, Lifetime: *consoleLifetime})
 		if err != nil {
 			return err
@@ -244,6 +246,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TestMode:    mode,
 		SAML:        samlCfg,
 		Outbound:    outboundClient,
+		Metadata:    importer,
 		Collectors:  []prometheus.Collector{notifier.Collector()},
 		Console:     con,
 	})
@@ -256,7 +259,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	refreshed := make(chan struct{})
 	go func() {
 		defer close(refreshed)
-		idpmeta.New(store, outboundClient, now, logger).Run(refreshCtx, *metadataRefresh)
+		importer.Run(refreshCtx, *metadataRefresh)
 	}()
 	defer func() { stopRefresh(); <-refreshed }()
 	srv := &http.Server{
